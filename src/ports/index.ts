@@ -1,0 +1,7 @@
+export type * from "./clock.ts";
+export type * from "./fs.ts";
+export type * from "./kv.ts";
+export type * from "./log.ts";
+export type * from "./net.ts";
+export type * from "./platform.ts";
+export { LOG_LEVELS } from "./log.ts";

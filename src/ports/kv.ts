@@ -1,0 +1,52 @@
+/**
+ * Durable ordered key-value store. The surface follows idb-keyval (get/set/del/getMany/setMany/update/
+ * keys/entries/clear) and adds what a Raft log needs: ordered range scan, range delete and an atomic
+ * batch committed with one fsync. Keys are strings ordered by UTF-8 bytes (callers that need numeric
+ * order encode numbers fixed-width). Values are bytes or strings and come back as the type stored.
+ *
+ * Durability contract: when a mutating promise resolves, the change survives a process crash.
+ */
+export type KvValue = Uint8Array | string;
+
+export interface KvRange {
+  /** Inclusive lower bound; omit for the first key. */
+  gte?: string;
+  /** Exclusive upper bound; omit for past the last key. */
+  lt?: string;
+  /** Maximum number of entries returned. */
+  limit?: number;
+  /** Newest (largest) key first. */
+  reverse?: boolean;
+}
+
+export type KvOp =
+  | { type: "set"; key: string; value: KvValue }
+  | { type: "del"; key: string }
+  | { type: "delRange"; gte?: string; lt?: string };
+
+export interface Kv {
+  get(key: string): Promise<KvValue | undefined>;
+  set(key: string, value: KvValue): Promise<void>;
+  del(key: string): Promise<void>;
+  getMany(keys: readonly string[]): Promise<(KvValue | undefined)[]>;
+  setMany(entries: readonly (readonly [string, KvValue])[]): Promise<void>;
+  delMany(keys: readonly string[]): Promise<void>;
+  /** Read-modify-write of one key, atomic with respect to other calls on this store. `undefined` deletes. */
+  update(key: string, fn: (old: KvValue | undefined) => KvValue | undefined): Promise<void>;
+  keys(range?: KvRange): Promise<string[]>;
+  entries(range?: KvRange): Promise<[string, KvValue][]>;
+  clear(): Promise<void>;
+  /** Ordered scan: same as entries(range); kept as the name Raft code reads naturally. */
+  scan(range: KvRange): Promise<[string, KvValue][]>;
+  /** Deletes every key in [gte, lt). Returns how many were removed. */
+  delRange(gte?: string, lt?: string): Promise<number>;
+  /** Applies every op or none, with a single durable commit. */
+  batch(ops: readonly KvOp[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens named stores inside the data directory. */
+export interface KvFactory {
+  /** `name` is a plain file-safe word; the same name opens the same data after a restart. */
+  open(name: string): Promise<Kv>;
+}

@@ -1,0 +1,114 @@
+/**
+ * Network ports. HTTP/1.1 takes a fetch-style handler over light request/response values (building
+ * WHATWG Request/Response objects costs ~100 µs per call on Node; see ARCHITECTURE.md). HTTP/2 is the
+ * raw stream surface the thin gRPC layer in src/api/grpc needs: sessions (one TCP connection each,
+ * the unit of a Nacos connection), streams, headers, data frames and trailers.
+ */
+
+export interface HttpRequest {
+  readonly method: string;
+  /** Absolute URL (scheme://host/path?query) as itty-router expects. */
+  readonly url: string;
+  /** Header lookup, case-insensitive. */
+  header(name: string): string | undefined;
+  /** All headers, lower-cased names. */
+  headers(): Record<string, string>;
+  /** The body as UTF-8 text, at most `maxBytes` (the listener rejects larger bodies with 413). */
+  text(): Promise<string>;
+  readonly remoteAddress: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+export type HttpHandler = (req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
+
+export interface HttpServeOptions {
+  host: string;
+  port: number;
+  handler: HttpHandler;
+  /** Largest accepted request body in bytes. */
+  maxBodyBytes: number;
+}
+
+export interface Listener {
+  /** The bound port (useful when 0 was asked for). */
+  readonly port: number;
+  /** Stops accepting, ends open connections gracefully, resolves when closed. */
+  close(): Promise<void>;
+}
+
+export type H2Headers = Record<string, string | string[] | undefined>;
+
+/** One server-side HTTP/2 stream. */
+export interface H2ServerStream {
+  readonly headers: H2Headers;
+  /** True once the peer reset it or it closed: writing is then a no-op. */
+  readonly closed: boolean;
+  onData(fn: (chunk: Uint8Array) => void): void;
+  /** The peer half-closed its side. */
+  onEnd(fn: () => void): void;
+  /** The stream is gone (normal end, reset, or session close). Fired once. */
+  onClose(fn: () => void): void;
+  /** Sends response headers; `endStream` for trailers-only responses. */
+  respond(headers: H2Headers, endStream?: boolean): void;
+  /** Writes a data frame; returns false when the peer is slow (the caller may apply backpressure). */
+  write(data: Uint8Array): boolean;
+  /** Ends the stream with trailers. */
+  end(trailers: H2Headers): void;
+  /** Abruptly resets the stream. */
+  reset(): void;
+}
+
+/** One HTTP/2 connection from a peer. */
+export interface H2Session {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  onStream(fn: (stream: H2ServerStream) => void): void;
+  onClose(fn: () => void): void;
+  /** Sends GOAWAY and closes once streams finish; destroys after `graceMs`. */
+  goaway(graceMs: number): void;
+  destroy(): void;
+}
+
+export interface H2ServeOptions {
+  host: string;
+  port: number;
+  onSession(session: H2Session): void;
+  /** Largest accepted frame payload / header list: protects memory. */
+  maxHeaderListBytes?: number;
+}
+
+export interface H2Listener extends Listener {
+  /** Graceful shutdown: GOAWAY to every session, wait up to `graceMs`, then destroy. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Client side, for node-to-node calls and tests. */
+export interface H2ClientStream {
+  onResponse(fn: (headers: H2Headers) => void): void;
+  onData(fn: (chunk: Uint8Array) => void): void;
+  onTrailers(fn: (trailers: H2Headers) => void): void;
+  onClose(fn: () => void): void;
+  write(data: Uint8Array): boolean;
+  end(): void;
+  reset(): void;
+}
+
+export interface H2ClientSession {
+  request(headers: H2Headers): H2ClientStream;
+  onClose(fn: () => void): void;
+  readonly closed: boolean;
+  close(): void;
+}
+
+export interface Net {
+  serveHttp(opts: HttpServeOptions): Promise<Listener>;
+  serveH2(opts: H2ServeOptions): Promise<H2Listener>;
+  /** `authority` is host:port; plaintext h2c with prior knowledge. */
+  dialH2(authority: string): Promise<H2ClientSession>;
+}

@@ -1,0 +1,18 @@
+import type { Clock, Timer } from "./clock.ts";
+import type { Fs } from "./fs.ts";
+import type { KvFactory } from "./kv.ts";
+import type { Log, LogLevel } from "./log.ts";
+import type { Net } from "./net.ts";
+
+/** Everything the portable server needs from its runtime. Built by platform/<runtime>, passed to createServer. */
+export interface Platform {
+  readonly runtime: "node" | "bun" | "deno" | "sim";
+  readonly runtimeVersion: string;
+  readonly clock: Clock;
+  readonly timer: Timer;
+  readonly fs: Fs;
+  readonly net: Net;
+  /** Opens stores under `dir` (created if missing). */
+  kv(dir: string): KvFactory;
+  log(level: LogLevel): Log;
+}
