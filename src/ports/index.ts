@@ -5,3 +5,4 @@ export type * from "./log.ts";
 export type * from "./net.ts";
 export type * from "./platform.ts";
 export { LOG_LEVELS } from "./log.ts";
+export type * from "./host.ts";

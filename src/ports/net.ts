@@ -41,7 +41,7 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-export type H2Headers = Record<string, string | string[] | undefined>;
+export type H2Headers = Record<string, string | string[] | number | undefined>;
 
 /** One server-side HTTP/2 stream. */
 export interface H2ServerStream {

@@ -14,5 +14,6 @@ export interface Platform {
   readonly net: Net;
   /** Opens stores under `dir` (created if missing). */
   kv(dir: string): KvFactory;
-  log(level: LogLevel): Log;
+  /** `gmtOffsetHours` shifts printed times (RNACOS_GMT_OFFSET_HOURS); undefined = UTC. */
+  log(level: LogLevel, gmtOffsetHours?: number): Log;
 }

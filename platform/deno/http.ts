@@ -1,0 +1,38 @@
+/** HTTP/1.1 on Deno.serve. */
+import type { HttpRequest, HttpServeOptions, Listener } from "../../src/ports/net.ts";
+import { readLimited } from "../shared/body-limit.ts";
+
+export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    try {
+      const server = Deno.serve({
+        hostname: opts.host,
+        port: opts.port,
+        onListen(addr) {
+          resolve({
+            port: (addr as Deno.NetAddr).port,
+            close: async () => {
+              await server.shutdown();
+            },
+          });
+        },
+        onError() {
+          return new Response("server error", { status: 500 });
+        },
+      }, async (req, info) => {
+        const light: HttpRequest = {
+          method: req.method,
+          url: req.url,
+          header: (n) => req.headers.get(n) ?? undefined,
+          headers: () => Object.fromEntries(req.headers),
+          text: () => readLimited(req.body, opts.maxBodyBytes),
+          remoteAddress: ((info.remoteAddr as Deno.NetAddr).hostname ?? "").replace(/^::ffff:/, ""),
+        };
+        const r = await opts.handler(light);
+        return new Response(r.body as BodyInit | undefined, { status: r.status, headers: r.headers });
+      });
+    } catch (e) {
+      reject(e);
+    }
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * HTTP/1.1 on `node:http` with a light fetch-style adapter: no WHATWG Request/Response objects per call
+ * (they cost ~100 µs each on Node; runtime-facts §2).
+ */
+import * as http from "node:http";
+import type { HttpRequest, HttpServeOptions, Listener } from "../../src/ports/net.ts";
+import { bodyTooLarge, concat } from "../shared/body-limit.ts";
+
+function lightRequest(req: http.IncomingMessage, limit: number): HttpRequest {
+  const host = req.headers.host ?? "localhost";
+  return {
+    method: req.method ?? "GET",
+    url: `http://${host}${req.url ?? "/"}`,
+    header(name) {
+      const v = req.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(", ") : v;
+    },
+    headers() {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+      return out;
+    },
+    text() {
+      return new Promise((resolve, reject) => {
+        const declared = Number(req.headers["content-length"] ?? 0);
+        if (declared > limit) {
+          req.resume();
+          return reject(bodyTooLarge(limit));
+        }
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        req.on("data", (c: Uint8Array) => {
+          size += c.byteLength;
+          if (size > limit) {
+            req.destroy();
+            reject(bodyTooLarge(limit));
+            return;
+          }
+          chunks.push(c);
+        });
+        req.on("end", () => resolve(new TextDecoder().decode(concat(chunks, size))));
+        req.on("error", reject);
+      });
+    },
+    remoteAddress: (req.socket.remoteAddress ?? "").replace(/^::ffff:/, ""),
+  };
+}
+
+export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
+  const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    Promise.resolve()
+      .then(() => opts.handler(lightRequest(req, opts.maxBodyBytes)))
+      .then((r) => {
+        res.writeHead(r.status, r.headers);
+        res.end(r.body);
+      })
+      .catch(() => {
+        // The handler layer answers its own errors; reaching here means the socket is gone.
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  });
+  server.on("clientError", (_e, socket) => socket.destroy());
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      const addr = server.address();
+      resolve({
+        port: typeof addr === "object" && addr ? addr.port : opts.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+            const t = setTimeout(() => server.closeAllConnections(), 2000);
+            t.unref();
+          }),
+      });
+    });
+  });
+}

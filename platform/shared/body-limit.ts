@@ -1,0 +1,36 @@
+/** Thrown by HttpRequest.text() when a body exceeds the listener's limit; the HTTP layer answers 413. */
+export function bodyTooLarge(limit: number): Error {
+  const e = new Error(`request body exceeds ${limit} bytes`);
+  e.name = "BodyTooLarge";
+  return e;
+}
+
+/** Reads a WHATWG body stream with a byte limit (Bun.serve and Deno.serve requests). */
+export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw bodyTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(concat(chunks, size));
+}
+
+export function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}

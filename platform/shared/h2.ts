@@ -1,0 +1,191 @@
+/**
+ * HTTP/2 (h2c, prior knowledge) on `node:http2`, shared by the Node, Bun and Deno platforms: all three
+ * implement it well enough for gRPC. Bun quirk (runtime-facts §1): it fires 'end' on streams the peer has
+ * already reset, and respond() on such a stream throws and kills the process, so every write checks
+ * `destroyed`/`closed` first.
+ */
+import * as http2 from "node:http2";
+import type {
+  H2ClientSession, H2ClientStream, H2Headers, H2Listener, H2ServeOptions, H2ServerStream, H2Session,
+} from "../../src/ports/net.ts";
+
+type NodeStream = http2.ServerHttp2Stream;
+
+function dead(s: http2.Http2Stream): boolean {
+  return s.destroyed || s.closed;
+}
+
+function wrapServerStream(stream: NodeStream, headers: http2.IncomingHttpHeaders): H2ServerStream {
+  let trailers: H2Headers | undefined;
+  let responded = false;
+  return {
+    headers: headers as H2Headers,
+    get closed() {
+      return dead(stream);
+    },
+    onData(fn) {
+      stream.on("data", (c: Uint8Array) => fn(c));
+    },
+    onEnd(fn) {
+      stream.on("end", () => {
+        if (!stream.destroyed) fn();
+      });
+    },
+    onClose(fn) {
+      stream.once("close", fn);
+    },
+    respond(h, endStream = false) {
+      if (dead(stream) || responded) return;
+      responded = true;
+      try {
+        stream.respond(h as http2.OutgoingHttpHeaders, { endStream, waitForTrailers: !endStream });
+        if (!endStream) {
+          stream.once("wantTrailers", () => {
+            if (!stream.destroyed) stream.sendTrailers((trailers ?? {}) as http2.OutgoingHttpHeaders);
+          });
+        }
+      } catch {
+        // The peer vanished between the check and the call; nothing to answer.
+      }
+    },
+    write(data) {
+      if (dead(stream)) return false;
+      try {
+        return stream.write(data);
+      } catch {
+        return false;
+      }
+    },
+    end(t) {
+      if (dead(stream)) return;
+      trailers = t;
+      try {
+        stream.end();
+      } catch {
+        // as above
+      }
+    },
+    reset() {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    },
+  };
+}
+
+function wrapSession(session: http2.ServerHttp2Session): H2Session {
+  const socket = session.socket;
+  const remoteAddress = (socket?.remoteAddress ?? "").replace(/^::ffff:/, "");
+  return {
+    remoteAddress,
+    remotePort: socket?.remotePort ?? 0,
+    localPort: socket?.localPort ?? 0,
+    onStream(fn) {
+      session.on("stream", (stream, headers) => fn(wrapServerStream(stream, headers)));
+    },
+    onClose(fn) {
+      let fired = false;
+      const once = () => {
+        if (!fired) {
+          fired = true;
+          fn();
+        }
+      };
+      session.once("close", once);
+      // Some runtimes emit only 'error' or the socket's close on an abrupt disconnect.
+      socket?.once?.("close", once);
+    },
+    goaway(graceMs) {
+      if (session.destroyed) return;
+      try {
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+        session.close();
+      } catch {
+        // already closing
+      }
+      const t = setTimeout(() => session.destroyed || session.destroy(), graceMs);
+      (t as { unref?: () => void }).unref?.();
+    },
+    destroy() {
+      if (!session.destroyed) session.destroy();
+    },
+  };
+}
+
+export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const server = http2.createServer({
+    // gRPC messages up to 10 MiB are framed in 16 KiB DATA frames; this bounds header blocks only.
+    maxHeaderListPairs: 256,
+    maxSessionMemory: 64,
+    settings: { maxConcurrentStreams: 1024, maxHeaderListSize: opts.maxHeaderListBytes ?? 64 * 1024 },
+  });
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    // Errors on one session (a client reset, a protocol error) must never reach the process.
+    session.on("error", () => {});
+    opts.onSession(wrapSession(session));
+  });
+  server.on("sessionError", () => {});
+  server.on("error", () => {});
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      const addr = server.address();
+      const port = typeof addr === "object" && addr ? addr.port : opts.port;
+      resolve({
+        port,
+        close(graceMs = 2000) {
+          return new Promise<void>((done) => {
+            server.close(() => done());
+            for (const s of sessions) {
+              try {
+                s.goaway(http2.constants.NGHTTP2_NO_ERROR);
+                s.close();
+              } catch {
+                // closing anyway
+              }
+            }
+            const t = setTimeout(() => {
+              for (const s of sessions) s.destroy();
+            }, graceMs);
+            (t as { unref?: () => void }).unref?.();
+          });
+        },
+      });
+    });
+  });
+}
+
+function wrapClientStream(stream: http2.ClientHttp2Stream): H2ClientStream {
+  stream.on("error", () => {});
+  return {
+    onResponse: (fn) => void stream.on("response", (h) => fn(h as H2Headers)),
+    onData: (fn) => void stream.on("data", (c: Uint8Array) => fn(c)),
+    onTrailers: (fn) => void stream.on("trailers", (h) => fn(h as H2Headers)),
+    onClose: (fn) => void stream.once("close", fn),
+    write: (d) => (dead(stream) ? false : stream.write(d)),
+    end: () => void (dead(stream) || stream.end()),
+    reset: () => void (stream.destroyed || stream.close(http2.constants.NGHTTP2_CANCEL)),
+  };
+}
+
+export function dialH2(authority: string): Promise<H2ClientSession> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://${authority}`);
+    const fail = (e: unknown) => reject(e);
+    session.once("error", fail);
+    session.once("connect", () => {
+      session.off("error", fail);
+      session.on("error", () => {});
+      resolve({
+        request: (h) => wrapClientStream(session.request(h as http2.OutgoingHttpHeaders, { endStream: false })),
+        onClose: (fn) => void session.once("close", fn),
+        get closed() {
+          return session.closed || session.destroyed;
+        },
+        close: () => session.close(),
+      });
+    });
+  });
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The one test command (`npm test`): type-check, tidy check, then the uvu suites under Node 22, Bun and
+// Deno. uvu prints no "failed" count, so this script sums every run and prints the closing line
+// `N passed, N failed` that CI reads. Options: --runtime node|bun|deno (repeatable), --skip-static,
+// and a path filter regex as the last argument (e.g. `npm test -- --runtime bun grpc`).
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const args = process.argv.slice(2);
+const runtimes = [];
+let skipStatic = false;
+let filter = "";
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === "--runtime") runtimes.push(args[++i]);
+  else if (args[i] === "--skip-static") skipStatic = true;
+  else filter = args[i];
+}
+if (runtimes.length === 0) runtimes.push("node", "bun", "deno");
+if (filter) skipStatic = true;
+
+// A whole runtime run must finish within this; a hung test is a failure, not a hung CI.
+const RUN_TIMEOUT_MS = 15 * 60 * 1000;
+// uvu matches the pattern against each file's path under test/.
+const uvuArgs = ["node_modules/uvu/bin.js", "test", filter ? `${filter}[^/]*\\.test\\.ts$` : "\\.test\\.ts$"];
+
+const commands = {
+  node: [bin("node"), ["--disable-warning=ExperimentalWarning", ...uvuArgs]],
+  bun: [bin("bun"), uvuArgs],
+  deno: [bin("deno"), ["run", "-A", ...uvuArgs]],
+};
+
+function run(label, cmd, argv, env = {}) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(cmd, argv, {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", TNACOS_TEST_RUNTIME: label, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    const onChunk = (c) => {
+      process.stdout.write(c);
+      out += c.toString();
+      if (out.length > 4_000_000) out = out.slice(-1_000_000);
+    };
+    child.stdout.on("data", onChunk);
+    child.stderr.on("data", onChunk);
+    const timer = setTimeout(() => {
+      out += `\n${label}: timed out after ${RUN_TIMEOUT_MS} ms\n`;
+      child.kill("SIGKILL");
+    }, RUN_TIMEOUT_MS);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out: out.replace(/\x1b\[[0-9;]*m/g, ""), ms: Date.now() - started });
+    });
+  });
+}
+
+let passed = 0;
+let failed = 0;
+const lines = [];
+
+if (!skipStatic) {
+  for (const [label, cmd, argv] of [
+    ["typecheck (tsc: src, platform/node, platform/bun, tests)", bin("tsc"), ["-p", "tsconfig.json"]],
+    ["typecheck (deno check: platform/deno)", bin("deno"), ["check", "platform/deno/main.ts"]],
+    ["tidy (import rules, banned APIs)", bin("node"), ["scripts/tidy.mjs"]],
+  ]) {
+    console.log(`\n=== ${label}`);
+    const r = await run("static", cmd, argv);
+    if (r.code === 0) passed++;
+    else failed++;
+    lines.push(`${r.code === 0 ? "ok  " : "FAIL"} ${label} (${r.ms} ms)`);
+  }
+}
+
+for (const rt of runtimes) {
+  const [cmd, argv] = commands[rt];
+  console.log(`\n=== uvu under ${rt}`);
+  const r = await run(rt, cmd, argv);
+  const total = Number(/Total:\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
+  const ok = Number(/Passed:\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
+  if (Number.isNaN(total) || Number.isNaN(ok)) {
+    // No summary: the run crashed (a file threw at load, or it timed out). Count it as one failure.
+    failed++;
+    lines.push(`FAIL uvu under ${rt}: no summary (exit ${r.code})`);
+    continue;
+  }
+  let f = total - ok;
+  if (r.code !== 0 && f === 0) f = 1;
+  passed += ok;
+  failed += f;
+  lines.push(`${f === 0 ? "ok  " : "FAIL"} uvu under ${rt}: ${ok} passed, ${f} failed (${r.ms} ms)`);
+}
+
+console.log("\n" + lines.join("\n"));
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

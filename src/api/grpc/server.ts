@@ -1,0 +1,215 @@
+/**
+ * The thin gRPC-over-HTTP/2 server (ARCHITECTURE.md: 5-9x less CPU per call than connect-node).
+ * Routes: /Request/request (unary) and /BiRequestStream/requestBiStream (bidi). Handles framing, the
+ * 10 MiB limit, grpc-timeout, trailers-only errors and graceful shutdown; Nacos semantics live in
+ * dispatch.ts and connection-manager.ts.
+ */
+import type { H2Listener, H2ServerStream, H2Session, Net } from "../../ports/net.ts";
+import type { Timer } from "../../ports/clock.ts";
+import type { Log } from "../../ports/log.ts";
+import type { Connection, StreamSink } from "./connection.ts";
+import type { ConnectionManager } from "./connection-manager.ts";
+import { type DispatcherOptions, dispatchUnary } from "./dispatch.ts";
+import { encodeFrame, FrameDecoder, FrameError } from "./frame.ts";
+import { errorResponse } from "./messages.ts";
+import { NacosCode } from "./codes.ts";
+import { decodePayload, encodePayload, type Json, PayloadError } from "./payload.ts";
+import { encodeGrpcMessage, GrpcStatus, parseGrpcTimeout } from "./status.ts";
+
+export const PATH_UNARY = "/Request/request";
+export const PATH_BISTREAM = "/BiRequestStream/requestBiStream";
+
+export interface GrpcServerOptions {
+  net: Net;
+  timer: Timer;
+  log: Log;
+  host: string;
+  port: number;
+  manager: ConnectionManager;
+  dispatcher: DispatcherOptions;
+  maxMessageBytes: number;
+  /** IP written into pushed payloads' metadata (Nacos: the server's own IP). */
+  serverIp: string;
+  /** Access log of every unary call at info (rnacos logs each request at info; RUST_LOG=warn silences). */
+  accessLog: boolean;
+  /** Abilities sent in SetupAckRequest to clients that negotiate. */
+  abilities(): Record<string, boolean>;
+}
+
+const GRPC_HEADERS = { ":status": 200, "content-type": "application/grpc" } as const;
+
+export class GrpcServer {
+  private readonly o: GrpcServerOptions;
+  private listener: H2Listener | undefined;
+
+  constructor(o: GrpcServerOptions) {
+    this.o = o;
+  }
+
+  get port(): number {
+    return this.listener?.port ?? this.o.port;
+  }
+
+  async start(): Promise<void> {
+    this.listener = await this.o.net.serveH2({ host: this.o.host, port: this.o.port, onSession: (s) => this.onSession(s) });
+    this.o.manager.start();
+  }
+
+  /** Ends every bi-stream (clients reconnect elsewhere), then GOAWAY to every session. */
+  async stop(graceMs = 2000): Promise<void> {
+    this.o.manager.stop("server is shutting down");
+    await this.listener?.close(graceMs);
+    this.listener = undefined;
+  }
+
+  private onSession(session: H2Session): void {
+    const conn = this.o.manager.open(session.remoteAddress, session.remotePort, session.localPort, () => session.goaway(1000));
+    session.onClose(() => this.o.manager.close(conn, "transport closed", false));
+    session.onStream((stream) => this.onStream(conn, stream));
+  }
+
+  private onStream(conn: Connection, stream: H2ServerStream): void {
+    const path = stream.headers[":path"];
+    const contentType = String(stream.headers["content-type"] ?? "");
+    if (stream.headers[":method"] !== "POST" || !contentType.startsWith("application/grpc")) {
+      stream.respond({ ":status": 415, "content-type": "text/plain" }, true);
+      return;
+    }
+    if (path === PATH_UNARY) return this.unary(conn, stream);
+    if (path === PATH_BISTREAM) return this.biStream(conn, stream);
+    trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${String(path)}`);
+  }
+
+  private unary(conn: Connection, stream: H2ServerStream): void {
+    const decoder = new FrameDecoder(this.o.maxMessageBytes);
+    const messages: Uint8Array[] = [];
+    let answered = false;
+    const finish = (status: number, message: string) => {
+      if (answered) return;
+      answered = true;
+      cancelDeadline?.();
+      trailersOnly(stream, status, message);
+    };
+    const timeoutMs = parseGrpcTimeout(stream.headers["grpc-timeout"] as string | undefined);
+    const cancelDeadline = timeoutMs === undefined
+      ? undefined
+      : this.o.timer.after(timeoutMs, () => finish(GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded"));
+    stream.onClose(() => cancelDeadline?.());
+    stream.onData((chunk) => {
+      if (answered) return;
+      try {
+        messages.push(...decoder.push(chunk));
+        if (messages.length > 1) finish(GrpcStatus.INTERNAL, "unary call carried more than one message");
+      } catch (e) {
+        const fe = e as FrameError;
+        this.o.log.warn("bad gRPC frame", { conn: conn.id, error: fe.message });
+        finish(fe.grpcStatus ?? GrpcStatus.INTERNAL, fe.message);
+      }
+    });
+    stream.onEnd(() => {
+      if (answered) return;
+      if (messages.length !== 1 || decoder.partial) return finish(GrpcStatus.INTERNAL, "half-closed without a complete request message");
+      let msg;
+      try {
+        msg = decodePayload(messages[0]);
+      } catch (e) {
+        this.o.log.warn("bad Payload", { conn: conn.id, error: (e as Error).message });
+        const r = errorResponse(NacosCode.BAD_GATEWAY, (e as PayloadError).message);
+        return this.reply(stream, r.type, r.body, () => answered, () => (answered = true), cancelDeadline);
+      }
+      dispatchUnary(this.o.dispatcher, conn, msg).then((r) => {
+        if (this.o.accessLog) {
+          this.o.log.info("grpc", { type: msg.type, conn: conn.id, code: r.body.errorCode as number });
+        }
+        this.reply(stream, r.type, r.body, () => answered, () => (answered = true), cancelDeadline);
+      });
+    });
+  }
+
+  private reply(stream: H2ServerStream, type: string, body: Json, isDone: () => boolean, markDone: () => void, cancel?: () => void): void {
+    if (isDone()) return;
+    markDone();
+    cancel?.();
+    const bytes = encodePayload(type, body);
+    if (bytes.byteLength > this.o.maxMessageBytes) {
+      trailersOnly(stream, GrpcStatus.RESOURCE_EXHAUSTED, `response of ${bytes.byteLength} bytes exceeds the limit`);
+      return;
+    }
+    stream.respond(GRPC_HEADERS);
+    stream.write(encodeFrame(bytes));
+    stream.end({ "grpc-status": "0" });
+  }
+
+  private biStream(conn: Connection, stream: H2ServerStream): void {
+    // Headers go out at once: the server may push before the client sends anything more.
+    stream.respond(GRPC_HEADERS);
+    const decoder = new FrameDecoder(this.o.maxMessageBytes);
+    let ended = false;
+    const sink: StreamSink = {
+      send: (type, body) => {
+        if (ended || stream.closed) return false;
+        return stream.write(encodeFrame(encodePayload(type, body, this.o.serverIp)));
+      },
+      close: (status, message) => {
+        if (ended) return;
+        ended = true;
+        stream.end(status === 0 ? { "grpc-status": "0" } : { "grpc-status": String(status), "grpc-message": encodeGrpcMessage(message) });
+      },
+    };
+    const drop = (reason: string) => {
+      if (conn.detachStream(sink)) this.o.manager.close(conn, reason, false);
+    };
+    stream.onData((chunk) => {
+      if (ended) return;
+      let frames: Uint8Array[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (e) {
+        this.o.log.warn("bad gRPC frame on stream", { conn: conn.id, error: (e as Error).message });
+        sink.close((e as FrameError).grpcStatus ?? GrpcStatus.INTERNAL, (e as Error).message);
+        return drop("malformed stream frame");
+      }
+      for (const f of frames) {
+        let msg;
+        try {
+          msg = decodePayload(f);
+        } catch (e) {
+          this.o.log.warn("bad Payload on stream", { conn: conn.id, error: (e as Error).message });
+          continue;
+        }
+        if (msg.type === "ConnectionSetupRequest") {
+          if (!this.o.dispatcher.isReady()) {
+            sink.close(GrpcStatus.UNAVAILABLE, "Server is starting,please try later.");
+            return;
+          }
+          if (!this.o.manager.setup(conn, msg, sink)) return;
+          if (msg.body.abilityTable !== undefined && msg.body.abilityTable !== null) {
+            // Negotiating clients wait up to 5 s for this, then give up on the connection.
+            sink.send("SetupAckRequest", { abilityTable: this.o.abilities(), module: "internal", headers: {} });
+          }
+          continue;
+        }
+        if (conn.stream !== sink) {
+          this.o.log.warn("stream message before ConnectionSetupRequest", { conn: conn.id, type: msg.type });
+          continue;
+        }
+        conn.touch(this.o.dispatcher.clock.monotonic());
+        if (!conn.onStreamResponse(msg) && this.o.log.enabled("debug")) {
+          this.o.log.debug("unmatched stream message", { conn: conn.id, type: msg.type });
+        }
+      }
+    });
+    stream.onEnd(() => {
+      sink.close(0, "");
+      drop("client completed the stream");
+    });
+    stream.onClose(() => {
+      ended = true;
+      drop("stream closed");
+    });
+  }
+}
+
+function trailersOnly(stream: H2ServerStream, status: number, message: string): void {
+  stream.respond({ ...GRPC_HEADERS, "grpc-status": String(status), "grpc-message": encodeGrpcMessage(message) }, true);
+}

@@ -1,0 +1,64 @@
+/**
+ * The HTTP application: itty-router 5 (IttyRouter, the lightest; v6 ships broken types) over the light
+ * request of the net port. Every route module adds its routes here; this file adds access logging, the
+ * error boundary (a throwing handler is a 500 with its message, never a crash), 413 for oversized
+ * bodies and Nacos-style answers for unmapped paths.
+ */
+import { type IRequest, IttyRouter } from "itty-router";
+import type { Clock } from "../../ports/clock.ts";
+import type { Log } from "../../ports/log.ts";
+import type { HttpHandler, HttpRequest, HttpResponse } from "../../ports/net.ts";
+import { springError, text } from "./respond.ts";
+
+export type RoutedRequest = HttpRequest & { params: Record<string, string> };
+export type RouteHandler = (req: RoutedRequest) => Promise<HttpResponse> | HttpResponse;
+export type Method = "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD";
+
+export interface HttpRoutes {
+  add(method: Method | "ALL", path: string, handler: RouteHandler): void;
+}
+
+export interface HttpApp {
+  routes: HttpRoutes;
+  handler: HttpHandler;
+}
+
+export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean }): HttpApp {
+  const router = IttyRouter<IRequest, [], HttpResponse | undefined>();
+  const routes: HttpRoutes = {
+    add(method, path, handler) {
+      const fn = (r: IRequest) => handler(r as unknown as RoutedRequest);
+      if (method === "ALL") router.all(path, fn);
+      else router[method.toLowerCase() as "get"](path, fn);
+    },
+  };
+
+  const handler: HttpHandler = async (req) => {
+    const started = opts.clock.monotonic();
+    let res: HttpResponse;
+    try {
+      res = (await router.fetch(req as unknown as IRequest)) ?? notMapped(req, opts.clock.now());
+    } catch (e) {
+      const err = e as Error;
+      if (err?.name === "BodyTooLarge") {
+        res = text(413, err.message);
+      } else {
+        opts.log.error("http handler failed", { method: req.method, url: req.url, error: err });
+        res = text(500, `server error: ${err?.message ?? String(e)}`);
+      }
+    }
+    if (opts.accessLog) {
+      const path = req.url.slice(req.url.indexOf("/", 8));
+      opts.log.info(`${req.method} ${path}`, { status: res.status, ms: Math.round((opts.clock.monotonic() - started) * 10) / 10, ip: req.remoteAddress });
+    }
+    return res;
+  };
+  return { routes, handler };
+}
+
+function notMapped(req: HttpRequest, nowMs: number): HttpResponse {
+  const path = new URL(req.url).pathname;
+  // Nacos's naming controllers answer unknown /v1/ns paths with 501; everything else is Spring's 404.
+  if (path.startsWith("/nacos/v1/ns/")) return text(501, `no such api:${path}`);
+  return springError(404, "Not Found", path, nowMs);
+}

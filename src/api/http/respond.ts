@@ -1,0 +1,28 @@
+/** Response builders in Nacos's styles: v1 plain text / JSON, v2 `{code, message, data}`. */
+import type { HttpResponse } from "../../ports/net.ts";
+
+const JSON_TYPE = "application/json;charset=UTF-8";
+const TEXT_TYPE = "text/plain;charset=UTF-8";
+
+export function text(status: number, body: string, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { "content-type": TEXT_TYPE, ...headers }, body };
+}
+
+export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: JSON.stringify(value) };
+}
+
+/** Nacos v2 envelope: success has code 0. */
+export function v2ok(data: unknown): HttpResponse {
+  return json(200, { code: 0, message: "success", data });
+}
+
+/** Nacos v2 error: HTTP status plus detail code (e.g. 10000 parameter missing, 20004 not found). */
+export function v2error(status: number, code: number, message: string, data: unknown): HttpResponse {
+  return json(status, { code, message, data });
+}
+
+/** Spring Boot's default 404/405 body, which is what Nacos answers for paths it does not map. */
+export function springError(status: number, error: string, path: string, nowMs: number): HttpResponse {
+  return json(status, { timestamp: new Date(nowMs).toISOString(), status, error, path });
+}

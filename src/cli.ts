@@ -1,0 +1,43 @@
+/** Command line: `tnacos [-e FILE | --env-file FILE] [--help] [--version]`, as rnacos. */
+export interface CliArgs {
+  envFile: string | undefined;
+  help: boolean;
+  version: boolean;
+}
+
+export class CliError extends Error {
+  override name = "CliError";
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const out: CliArgs = { envFile: undefined, help: false, version: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "-h" || a === "--help") out.help = true;
+    else if (a === "-V" || a === "-v" || a === "--version") out.version = true;
+    else if (a === "-e" || a === "--env-file") {
+      const f = argv[++i];
+      if (f === undefined || f === "") throw new CliError(`${a} needs a file name`);
+      out.envFile = f;
+    } else if (a.startsWith("--env-file=")) out.envFile = a.slice("--env-file=".length);
+    else throw new CliError(`unknown argument ${JSON.stringify(a)} (try --help)`);
+  }
+  return out;
+}
+
+export function usage(version: string, doc: readonly [string, string, string][]): string {
+  const w = Math.max(...doc.map((d) => d[0].length));
+  const dw = Math.max(...doc.map((d) => d[1].length));
+  return [
+    `tnacos ${version}: a Nacos-compatible service registry and configuration center`,
+    "",
+    "usage: tnacos [-e FILE | --env-file FILE] [--help] [--version]",
+    "",
+    "  -e, --env-file FILE   read settings from FILE (default: .env in the working directory if present)",
+    "  -h, --help            show this help",
+    "  -V, --version         print the version",
+    "",
+    "Settings (environment variables or the env file; the file's values win):",
+    ...doc.map(([k, d, m]) => `  ${k.padEnd(w)}  ${d.padEnd(dw)}  ${m}`),
+  ].join("\n");
+}

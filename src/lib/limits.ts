@@ -1,0 +1,13 @@
+/** Every queue and buffer has a bound; the bounds live here so they are reviewed together. */
+export const LIMITS = {
+  /** gRPC: largest message accepted or sent (Nacos: 10 MiB inbound on both sides). */
+  grpcMaxMessageBytes: 10 * 1024 * 1024,
+  /** gRPC: pushes awaiting an ack on one connection before new pushes are refused. */
+  grpcPendingPushesPerConnection: 1024,
+  /** gRPC: concurrent connections per node (Nacos has a configurable limit; rnacos none). */
+  grpcMaxConnections: 100_000,
+  /** HTTP: largest request body (a 10 MiB config form-encoded can grow ~3x). */
+  httpMaxBodyBytes: 32 * 1024 * 1024,
+  /** Env file size we are willing to parse. */
+  envFileMaxBytes: 1024 * 1024,
+} as const;

@@ -1,0 +1,208 @@
+/**
+ * Server settings from RNACOS_* variables: the same names and defaults as rnacos, so an rnacos env file
+ * works unchanged. Every value is validated; a bad one produces a single line naming the variable, the
+ * value and what is allowed, and start-up stops.
+ */
+import { z } from "zod";
+import type { LogLevel } from "./ports/log.ts";
+
+export interface Settings {
+  httpPort: number;
+  sdkHost: string;
+  grpcPort: number;
+  /** 0 = console off. */
+  consolePort: number;
+  consoleHost: string;
+  httpWorkers: number;
+  dataDir: string;
+  runInDocker: boolean;
+  configMaxContent: number;
+  raftNodeId: number;
+  raftNodeAddr: string;
+  raftAutoInit: boolean;
+  raftJoinAddr: string;
+  raftSnapshotLogSize: number;
+  clusterToken: string;
+  backupToken: string;
+  enableNoAuthConsole: boolean;
+  consoleLoginTimeoutSec: number;
+  consoleLoginOneHourLimit: number;
+  consoleEnableCaptcha: boolean;
+  enableOpenApiAuth: boolean;
+  apiLoginTimeoutSec: number;
+  apiLoginOneMinuteLimit: number;
+  initAdminUsername: string;
+  initAdminPassword: string;
+  namingHealthTimeoutSec: number;
+  namingInstanceTimeoutSec: number;
+  namingPerpetualProbeIntervalSec: number;
+  namingInstanceMetadataPersistence: boolean;
+  grpcDetectionTimeoutSec: number;
+  enableGrpcDetectionLog: boolean;
+  enableMetrics: boolean;
+  metricsCollectIntervalSec: number;
+  metricsEnableLog: boolean;
+  metricsLogIntervalSec: number;
+  gmtOffsetHours: number | undefined;
+  logLevel: LogLevel;
+}
+
+export interface SettingsContext {
+  homeDir: string;
+  isWindows: boolean;
+}
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+const TRUE = new Set(["true", "1", "yes", "on"]);
+const FALSE = new Set(["false", "0", "no", "off"]);
+
+type Env = Record<string, string | undefined>;
+
+/** Reads one variable through a zod schema; undefined/blank means "use the default". */
+function read<T>(env: Env, name: string, schema: z.ZodType<T>, allowed: string): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const r = schema.safeParse(raw.trim());
+  if (!r.success) throw new SettingsError(`invalid ${name}=${JSON.stringify(raw)}: expected ${allowed}`);
+  return r.data;
+}
+
+const intIn = (min: number, max: number) =>
+  z.string().regex(/^[+-]?\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+const port = intIn(1, 65535);
+const portOrZero = intIn(0, 65535);
+const bool = z.string().transform((s, ctx) => {
+  const v = s.toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  ctx.addIssue({ code: "custom", message: "not a boolean" });
+  return z.NEVER;
+});
+const host = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:]+:[0-9a-fA-F:.]*|[A-Za-z0-9.-]+)$/);
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/);
+const text = z.string().max(4096);
+
+const B = "true or false";
+const PORT = "an integer port 1-65535";
+
+/** rnacos's RUST_LOG accepts `level` or `target=level,...`; tnacos honours the bare (global) level. */
+export function parseLogLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined || raw.trim() === "") return "info";
+  const parts = raw.split(",").map((p) => p.trim()).filter(Boolean);
+  const bare = parts.find((p) => !p.includes("=")) ?? parts[parts.length - 1]?.split("=")[1];
+  const level = bare?.toLowerCase();
+  const map: Record<string, LogLevel> = {
+    error: "error", warn: "warn", warning: "warn", info: "info", debug: "debug", trace: "debug", off: "error",
+  };
+  if (level === undefined || !(level in map)) {
+    throw new SettingsError(`invalid RUST_LOG=${JSON.stringify(raw)}: expected one of error, warn, info, debug, trace`);
+  }
+  return map[level];
+}
+
+export function loadSettings(env: Env, ctx: SettingsContext): Settings {
+  const httpPort = read(env, "RNACOS_HTTP_PORT", port, PORT) ?? 8848;
+  const sdkHost = read(env, "RNACOS_SDK_HOST", host, "an IP address or host name") ?? "0.0.0.0";
+  const grpcDefault = httpPort + 1000;
+  const consoleDefault = httpPort + 2000;
+  const grpcPort = read(env, "RNACOS_GRPC_PORT", port, PORT) ?? grpcDefault;
+  const consolePort = read(env, "RNACOS_HTTP_CONSOLE_PORT", portOrZero, "an integer port 1-65535, or 0 for off") ??
+    (consoleDefault <= 65535 ? consoleDefault : 0);
+  if (grpcPort > 65535) throw new SettingsError(`invalid RNACOS_GRPC_PORT (default HTTP+1000=${grpcPort}): set RNACOS_GRPC_PORT explicitly`);
+  const runInDocker = read(env, "RNACOS_RUN_IN_DOCKER", bool, B) ?? false;
+  const dataDir = read(env, "RNACOS_DATA_DIR", text, "a directory path") ??
+    read(env, "RNACOS_CONFIG_DB_DIR", text, "a directory path") ??
+    (runInDocker || ctx.isWindows ? "nacos_db" : `${ctx.homeDir}/.local/share/tnacos/nacos_db`);
+  const raftNodeId = read(env, "RNACOS_RAFT_NODE_ID", intIn(1, Number.MAX_SAFE_INTEGER), "a positive integer") ?? 1;
+  const s: Settings = {
+    httpPort,
+    sdkHost,
+    grpcPort,
+    consolePort,
+    consoleHost: read(env, "RNACOS_CONSOLE_HOST", host, "an IP address or host name") ?? sdkHost,
+    httpWorkers: read(env, "RNACOS_HTTP_WORKERS", intIn(1, 1024), "an integer 1-1024") ?? 1,
+    dataDir,
+    runInDocker,
+    configMaxContent: read(env, "RNACOS_CONFIG_MAX_CONTENT", intIn(1, 100 * 1024 * 1024), "a size in bytes, 1-104857600") ??
+      10 * 1024 * 1024,
+    raftNodeId,
+    raftNodeAddr: read(env, "RNACOS_RAFT_NODE_ADDR", hostPort, "host:port") ?? `127.0.0.1:${grpcPort}`,
+    raftAutoInit: read(env, "RNACOS_RAFT_AUTO_INIT", bool, B) ?? raftNodeId === 1,
+    raftJoinAddr: read(env, "RNACOS_RAFT_JOIN_ADDR", z.string().regex(/^((\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5},?)+$/), "host:port[,host:port...]") ?? "",
+    raftSnapshotLogSize: read(env, "RNACOS_RAFT_SNAPSHOT_LOG_SIZE", intIn(100, 100_000_000), "an integer 100-100000000") ?? 10000,
+    clusterToken: read(env, "RNACOS_CLUSTER_TOKEN", text, "a string") ?? "",
+    backupToken: read(env, "RNACOS_BACKUP_TOKEN", text, "a string (at least 32 characters to enable backups)") ?? "",
+    enableNoAuthConsole: read(env, "RNACOS_ENABLE_NO_AUTH_CONSOLE", bool, B) ?? false,
+    consoleLoginTimeoutSec: read(env, "RNACOS_CONSOLE_LOGIN_TIMEOUT", intIn(1, 365 * 86400), "seconds, 1-31536000") ?? 86400,
+    consoleLoginOneHourLimit: read(env, "RNACOS_CONSOLE_LOGIN_ONE_HOUR_LIMIT", intIn(0, 1_000_000), "a non-negative integer") ?? 5,
+    consoleEnableCaptcha: read(env, "RNACOS_CONSOLE_ENABLE_CAPTCHA", bool, B) ?? true,
+    enableOpenApiAuth: read(env, "RNACOS_ENABLE_OPEN_API_AUTH", bool, B) ?? false,
+    apiLoginTimeoutSec: read(env, "RNACOS_API_LOGIN_TIMEOUT", intIn(1, 365 * 86400), "seconds, 1-31536000") ?? 3600,
+    apiLoginOneMinuteLimit: read(env, "RNACOS_API_LOGIN_ONE_MINUTE_LIMIT", intIn(0, 1_000_000), "a non-negative integer") ?? 100,
+    initAdminUsername: read(env, "RNACOS_INIT_ADMIN_USERNAME", z.string().min(1).max(128), "a user name, 1-128 characters") ?? "admin",
+    initAdminPassword: read(env, "RNACOS_INIT_ADMIN_PASSWORD", z.string().min(1).max(128), "a password, 1-128 characters") ?? "admin",
+    namingHealthTimeoutSec: read(env, "RNACOS_NAMING_HEALTH_TIMEOUT_SECOND", intIn(1, 86400), "seconds, 1-86400") ?? 15,
+    namingInstanceTimeoutSec: read(env, "RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND", intIn(1, 86400), "seconds, 1-86400") ?? 30,
+    namingPerpetualProbeIntervalSec: read(env, "RNACOS_NAMING_PERPETUAL_INSTANCE_PROBE_INTERVAL_SECOND", intIn(-1, 86400), "seconds (min 5; 0 or less = off)") ?? 60,
+    namingInstanceMetadataPersistence: read(env, "RNACOS_NAMING_INSTANCE_METADATA_PERSISTENCE_ENABLE", bool, B) ?? true,
+    grpcDetectionTimeoutSec: read(env, "RNACOS_GRPC_DETECTION_TIMEOUT_SECOND", intIn(1, 3600), "seconds, 1-3600") ?? 15,
+    enableGrpcDetectionLog: read(env, "RNACOS_ENABLE_GRPC_DETECTION_LOG", bool, B) ?? false,
+    enableMetrics: read(env, "RNACOS_ENABLE_METRICS", bool, B) ?? true,
+    metricsCollectIntervalSec: read(env, "RNACOS_METRICS_COLLECT_INTERVAL_SECOND", intIn(1, 3600), "seconds, 1-3600") ?? 15,
+    metricsEnableLog: read(env, "RNACOS_METRICS_ENABLE_LOG", bool, B) ?? false,
+    metricsLogIntervalSec: read(env, "RNACOS_METRICS_LOG_INTERVAL_SECOND", intIn(5, 86400), "seconds, 5-86400") ?? 60,
+    gmtOffsetHours: read(env, "RNACOS_GMT_OFFSET_HOURS", intIn(-12, 14), "an integer -12..14"),
+    logLevel: parseLogLevel(env.RUST_LOG),
+  };
+  if (s.namingPerpetualProbeIntervalSec > 0 && s.namingPerpetualProbeIntervalSec < 5) s.namingPerpetualProbeIntervalSec = 5;
+  if (s.namingInstanceTimeoutSec < s.namingHealthTimeoutSec) {
+    throw new SettingsError(
+      `invalid RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND=${s.namingInstanceTimeoutSec}: must be >= RNACOS_NAMING_HEALTH_TIMEOUT_SECOND (${s.namingHealthTimeoutSec})`,
+    );
+  }
+  return s;
+}
+
+/** The table the README and `--help` show: name, default, meaning. One source of truth. */
+export const SETTINGS_DOC: readonly [string, string, string][] = [
+  ["RNACOS_HTTP_PORT", "8848", "HTTP OpenAPI port"],
+  ["RNACOS_SDK_HOST", "0.0.0.0", "bind address for HTTP and gRPC (IPv6 like [::1] allowed)"],
+  ["RNACOS_GRPC_PORT", "HTTP+1000", "gRPC SDK and cluster port"],
+  ["RNACOS_HTTP_CONSOLE_PORT", "HTTP+2000", "web console port (0 = off)"],
+  ["RNACOS_CONSOLE_HOST", "= SDK host", "console bind address"],
+  ["RNACOS_HTTP_WORKERS", "1", "accepted for rnacos compatibility; tnacos runs one event loop"],
+  ["RNACOS_DATA_DIR", "~/.local/share/tnacos/nacos_db", "data directory (alias RNACOS_CONFIG_DB_DIR; nacos_db on Windows/Docker)"],
+  ["RNACOS_RUN_IN_DOCKER", "false", "use ./nacos_db as the default data directory"],
+  ["RNACOS_CONFIG_MAX_CONTENT", "10485760", "largest config content in bytes"],
+  ["RNACOS_RAFT_NODE_ID", "1", "this node's Raft id"],
+  ["RNACOS_RAFT_NODE_ADDR", "127.0.0.1:<grpc>", "address advertised to peers"],
+  ["RNACOS_RAFT_AUTO_INIT", "true if id=1", "bootstrap as a one-node cluster"],
+  ["RNACOS_RAFT_JOIN_ADDR", "", "address of a member to join on first start"],
+  ["RNACOS_RAFT_SNAPSHOT_LOG_SIZE", "10000", "log entries between snapshots"],
+  ["RNACOS_CLUSTER_TOKEN", "", "shared secret between nodes"],
+  ["RNACOS_BACKUP_TOKEN", "", "token for /rnacos/backup (>= 32 chars enables it)"],
+  ["RNACOS_ENABLE_NO_AUTH_CONSOLE", "false", "serve the console API without login on the HTTP port"],
+  ["RNACOS_CONSOLE_LOGIN_TIMEOUT", "86400", "console session lifetime (s)"],
+  ["RNACOS_CONSOLE_LOGIN_ONE_HOUR_LIMIT", "5", "failed console logins allowed per hour"],
+  ["RNACOS_CONSOLE_ENABLE_CAPTCHA", "true", "captcha on console login"],
+  ["RNACOS_ENABLE_OPEN_API_AUTH", "false", "require tokens from SDKs"],
+  ["RNACOS_API_LOGIN_TIMEOUT", "3600", "SDK token lifetime (s)"],
+  ["RNACOS_API_LOGIN_ONE_MINUTE_LIMIT", "100", "SDK logins allowed per user per minute"],
+  ["RNACOS_INIT_ADMIN_USERNAME", "admin", "initial admin user"],
+  ["RNACOS_INIT_ADMIN_PASSWORD", "admin", "initial admin password"],
+  ["RNACOS_NAMING_HEALTH_TIMEOUT_SECOND", "15", "HTTP-beat instance turns unhealthy after this long without a beat"],
+  ["RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND", "30", "HTTP-beat instance is removed after this long without a beat"],
+  ["RNACOS_NAMING_PERPETUAL_INSTANCE_PROBE_INTERVAL_SECOND", "60", "persistent-instance probe interval (min 5; <= 0 off)"],
+  ["RNACOS_NAMING_INSTANCE_METADATA_PERSISTENCE_ENABLE", "true", "persist instance metadata edits"],
+  ["RNACOS_GRPC_DETECTION_TIMEOUT_SECOND", "15", "idle gRPC connection gets a ClientDetectionRequest after this long"],
+  ["RNACOS_ENABLE_GRPC_DETECTION_LOG", "false", "log every ServerCheck"],
+  ["RNACOS_ENABLE_METRICS", "true", "serve /metrics"],
+  ["RNACOS_METRICS_COLLECT_INTERVAL_SECOND", "15", "metrics collection interval (s)"],
+  ["RNACOS_METRICS_ENABLE_LOG", "false", "print metrics to the log"],
+  ["RNACOS_METRICS_LOG_INTERVAL_SECOND", "60", "metrics log interval (s, min 5)"],
+  ["RNACOS_GMT_OFFSET_HOURS", "local", "log time zone offset"],
+  ["RUST_LOG", "info", "log level: error, warn, info, debug"],
+];
