@@ -1,0 +1,108 @@
+/**
+ * One simulated node's disk: the durable bytes of its kv stores and files, which outlive a crash, plus
+ * the live state of the process currently using it. `crash()` is kill -9 plus power loss: unsynced
+ * writes vanish, handles of the dead process stop working, and the next `kv().open(name)` / `fs()`
+ * sees exactly what was durable.
+ */
+import type { Fs } from "../../src/ports/fs.ts";
+import type { KvFactory, KvValue } from "../../src/ports/kv.ts";
+import type { Prng } from "../../src/lib/prng.ts";
+import { checkStoreName, ownBytes } from "../shared/kv-checks.ts";
+import { DEFAULT_FSYNC, FsyncQueue, type FsyncOptions } from "./fsync.ts";
+import { createSimFs, newTree, type FsTree, type SimFsState } from "./fs.ts";
+import { createSimKv, type SimKvStore } from "./kv.ts";
+import type { Scheduler } from "./scheduler.ts";
+import { SortedKv } from "./sorted-kv.ts";
+
+export class SimDisk {
+  readonly label: string;
+  readonly #scheduler: Scheduler;
+  readonly #prng: Prng;
+  readonly #fsync: FsyncOptions;
+  /** What survives a crash. */
+  readonly #durableKv = new Map<string, SortedKv>();
+  readonly #durableFiles: FsTree = newTree();
+  /** The current process's view; rebuilt from the durable state after a crash. */
+  #liveKv = new Map<string, SimKvStore>();
+  #liveFs: SimFsState | undefined;
+  #incarnation = 0;
+
+  constructor(scheduler: Scheduler, prng: Prng, label = "disk", fsync: Partial<FsyncOptions> = {}) {
+    this.#scheduler = scheduler;
+    this.#prng = prng;
+    this.label = label;
+    this.#fsync = { ...DEFAULT_FSYNC, ...fsync };
+    if (this.#fsync.minMs < 0 || this.#fsync.maxMs < this.#fsync.minMs) {
+      throw new Error(`sim disk ${label}: fsync delay needs 0 <= minMs <= maxMs`);
+    }
+  }
+
+  /** How many times this disk has crashed. */
+  get crashes(): number {
+    return this.#incarnation;
+  }
+
+  /** Unsynced mutations across every store and the file tree. */
+  get unsynced(): number {
+    let n = this.#liveFs?.queue.pending ?? 0;
+    for (const s of this.#liveKv.values()) n += s.queue.pending;
+    return n;
+  }
+
+  /** Kv stores of the current process. Opening a name twice shares one store, like two SQLite connections. */
+  kv(): KvFactory {
+    const gen = this.#incarnation;
+    const alive = (): boolean => gen === this.#incarnation;
+    return {
+      open: async (name) => {
+        checkStoreName(name);
+        if (!alive()) throw new Error(`sim disk ${this.label}: crashed; open stores from the restarted node`);
+        return createSimKv(this.#kvStore(name), this.#scheduler, alive);
+      },
+    };
+  }
+
+  /** The file system of the current process. */
+  fs(): Fs {
+    const gen = this.#incarnation;
+    if (this.#liveFs === undefined) {
+      this.#liveFs = {
+        view: new Map(this.#durableFiles),
+        durable: this.#durableFiles,
+        queue: new FsyncQueue(this.#scheduler, this.#prng, this.#fsync, `sim fs ${this.label}`),
+      };
+    }
+    return createSimFs(this.#liveFs, this.#scheduler, () => gen === this.#incarnation);
+  }
+
+  /** kill -9 and power loss at once: everything not yet fsynced is gone; old handles throw. */
+  crash(): void {
+    for (const s of this.#liveKv.values()) s.queue.drop();
+    this.#liveFs?.queue.drop();
+    this.#liveKv = new Map();
+    this.#liveFs = undefined;
+    this.#incarnation++;
+  }
+
+  /** The durable content of a store, for checkers ("no acknowledged write lost"). */
+  durableEntries(name: string): [string, KvValue][] {
+    const d = this.#durableKv.get(name);
+    if (d === undefined) return [];
+    return d.range({ gte: undefined, lt: undefined, limit: -1, reverse: false }).map(([k, v]) => [k, typeof v === "string" ? v : ownBytes(v)]);
+  }
+
+  #kvStore(name: string): SimKvStore {
+    let live = this.#liveKv.get(name);
+    if (live === undefined) {
+      let durable = this.#durableKv.get(name);
+      if (durable === undefined) {
+        durable = new SortedKv();
+        this.#durableKv.set(name, durable);
+      }
+      const queue = new FsyncQueue(this.#scheduler, this.#prng, this.#fsync, `sim kv store ${JSON.stringify(name)} on ${this.label}`);
+      live = { name, view: durable.clone(), durable, queue };
+      this.#liveKv.set(name, live);
+    }
+    return live;
+  }
+}

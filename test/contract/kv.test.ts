@@ -1,0 +1,219 @@
+/**
+ * Runs the Kv contract against every implementation this runtime has (node:sqlite everywhere, bun:sqlite
+ * under Bun, the sim kv), then the crash tests: a real kill -9 of a writer process, and the sim's
+ * crash semantics and replay determinism.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { createNodeSqliteKvFactory } from "../../platform/shared/kv-node-sqlite.ts";
+import { createSimWorld, type SimWorld } from "../../platform/sim/index.ts";
+import type { KvFactory, KvValue } from "../../src/ports/kv.ts";
+import { durabilityKey, durabilityValue } from "./durability-data.ts";
+import { runAndKill } from "./kill-child.ts";
+import { registerKvContract, rejects } from "./kv-contract.ts";
+import { driven } from "./sim-driven.ts";
+
+const isBun = "Bun" in globalThis;
+
+const tempDir = (): Promise<string> => mkdtemp(join(tmpdir(), "tnacos-kv-"));
+
+function drivenFactory(world: SimWorld): KvFactory {
+  return { open: (name) => world.scheduler.runUntilSettled(world.openKv(name)).then((kv) => driven(kv, world.scheduler)) };
+}
+
+// ---------------------------------------------------------------- contract, every implementation
+
+registerKvContract("node:sqlite", async () => {
+  const dir = await tempDir();
+  // A nested, not yet existing directory: the factory must create it.
+  return { factory: createNodeSqliteKvFactory(join(dir, "data", "kv")), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+if (isBun) {
+  // Loaded only under Bun (Node and Deno cannot even resolve `bun:sqlite`), and lazily: uvu runs test
+  // files through require() under Bun, which refuses top-level await.
+  const bunFactory = async (dir: string): Promise<KvFactory> =>
+    (await import("../../platform/bun/kv-bun-sqlite.ts")).createBunSqliteKvFactory(dir);
+
+  registerKvContract("bun:sqlite", async () => {
+    const dir = await tempDir();
+    return { factory: await bunFactory(join(dir, "data")), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  });
+
+  const both = suite("kv: bun:sqlite and node:sqlite share one file format");
+  both("a store written by bun:sqlite reads back identically through node:sqlite", async () => {
+    const dir = await tempDir();
+    try {
+      const a = await (await bunFactory(dir)).open("shared");
+      await a.setMany([
+        ["s", "text ü"],
+        ["b", new Uint8Array([0, 255])],
+        ["e", ""],
+        ["z", "nul\u0000inside"],
+      ]);
+      await a.close();
+      const b = await createNodeSqliteKvFactory(dir).open("shared");
+      const got = await b.entries();
+      assert.equal(
+        got.map(([k, v]) => [k, typeof v === "string" ? v : [...v]]),
+        [
+          ["b", [0, 255]],
+          ["e", ""],
+          ["s", "text ü"],
+          ["z", "nul\u0000inside"],
+        ],
+      );
+      await b.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  both.run();
+}
+
+registerKvContract("sim", async () => ({ factory: drivenFactory(createSimWorld(7)) }));
+
+// ---------------------------------------------------------------- SQLite on-disk layout
+
+const layout = suite("kv: node:sqlite on-disk layout");
+layout("one <name>.sqlite file per store, in WAL mode, with the kv table", async () => {
+  const dir = await tempDir();
+  try {
+    const kv = await createNodeSqliteKvFactory(dir).open("raft-log");
+    await kv.set("a", "1");
+    assert.ok(existsSync(join(dir, "raft-log.sqlite")), "raft-log.sqlite exists");
+    const db = new DatabaseSync(join(dir, "raft-log.sqlite"));
+    assert.is((db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode, "wal");
+    const ddl = (db.prepare("SELECT sql FROM sqlite_master WHERE name = 'kv'").get() as { sql: string }).sql;
+    assert.match(ddl, /WITHOUT ROWID/);
+    db.close();
+    await kv.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+layout.run();
+
+// ---------------------------------------------------------------- real crash: kill -9 a writer
+
+function sameValue(a: KvValue | undefined, b: KvValue): boolean {
+  if (typeof b === "string") return a === b;
+  return a instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+const crash = suite("kv durability: kill -9 (real process, node:sqlite)");
+crash("every write acknowledged before SIGKILL is present with its exact value", async () => {
+  const dir = await tempDir();
+  try {
+    const run = await runAndKill(["kv", dir, "1000"], 150);
+    assert.is(run.signal, "SIGKILL", `child was killed (stderr: ${run.stderr})`);
+    assert.not.ok(run.finished, "killed mid-way, not after finishing");
+    assert.ok(run.acked >= 150 && run.acked < 1000, `acked ${run.acked}`);
+    const kv = await createNodeSqliteKvFactory(dir).open("dur");
+    const entries = await kv.entries();
+    // The survivors are exactly a prefix of the write sequence that covers every acknowledged write.
+    assert.ok(entries.length >= run.acked, `${entries.length} keys survived, ${run.acked} were acknowledged`);
+    assert.ok(entries.length <= run.acked + 1, "at most the one in-flight write beyond the acknowledged ones");
+    entries.forEach(([k, v], i) => {
+      assert.is(k, durabilityKey(i));
+      assert.ok(sameValue(v, durabilityValue(i)), `exact value of ${k}`);
+    });
+    await kv.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+crash.run();
+
+// ---------------------------------------------------------------- sim: crash semantics
+
+const sim = suite("kv sim: crash keeps exactly the durable state");
+
+sim("every write whose promise resolved survives a crash; unsynced writes vanish", async () => {
+  const world = createSimWorld(11);
+  const kv = await world.scheduler.runUntilSettled(world.openKv("log"));
+  const acked: string[] = [];
+  let stop = false;
+  // A writer awaiting each write, as the Raft host does, plus a steady stream of fire-and-forget writes.
+  const writer = (async () => {
+    for (let i = 0; !stop; i++) {
+      const key = `w/${String(i).padStart(5, "0")}`;
+      await kv.set(key, `v${i}`);
+      acked.push(key);
+    }
+  })();
+  writer.catch(() => {});
+  for (let i = 0; i < 50; i++) world.timer.after(i * 3, () => void kv.set(`ff/${i}`, "x"));
+  await world.scheduler.runUntilAsync(97);
+  const unsynced = world.disk.unsynced;
+  assert.ok(unsynced > 0, "something is still unsynced at the crash");
+  assert.ok(acked.length > 5, `${acked.length} writes acknowledged before the crash`);
+  // The process dies: its disk loses unsynced writes and its timers never fire again.
+  world.disk.crash();
+  world.timer.cancelAll();
+  stop = true;
+
+  const after = await world.scheduler.runUntilSettled(world.openKv("log"));
+  const survivors = (await after.keys()).filter((k) => k.startsWith("w/"));
+  // The awaited writer has one write in flight at most: survivors are exactly the acknowledged ones.
+  assert.equal(survivors, acked);
+  for (const k of acked) assert.is(await after.get(k), `v${Number(k.slice(2))}`);
+  assert.equal(await after.entries(), world.disk.durableEntries("log"));
+  await rejects(kv.get("w/00000"), /crashed/);
+});
+
+sim("a batch survives a crash whole or not at all", async () => {
+  const world = createSimWorld(12);
+  const kv = await world.scheduler.runUntilSettled(world.openKv("s"));
+  const ops = Array.from({ length: 50 }, (_, i) => ({ type: "set" as const, key: `b1/${i}`, value: `${i}` }));
+  await world.scheduler.runUntilSettled(kv.batch(ops));
+  // Second batch issued, then the node dies before its fsync.
+  void kv.batch(Array.from({ length: 50 }, (_, i) => ({ type: "set" as const, key: `b2/${i}`, value: `${i}` })));
+  void kv.batch([{ type: "delRange", gte: "b1/", lt: "b1/~" }]);
+  assert.is((await kv.keys()).length, 50, "live view: b2 written, b1 deleted");
+  world.disk.crash();
+  const after = await world.scheduler.runUntilSettled(world.openKv("s"));
+  const keys = await after.keys();
+  assert.is(keys.length, 50);
+  assert.ok(keys.every((k) => k.startsWith("b1/")), "only the durable batch is there");
+});
+
+sim("a crash loses nothing once the fsync has fired, even with the promise unobserved", async () => {
+  const world = createSimWorld(13);
+  const kv = await world.scheduler.runUntilSettled(world.openKv("s"));
+  void kv.set("a", "1");
+  world.scheduler.runUntilIdle();
+  world.disk.crash();
+  const after = await world.scheduler.runUntilSettled(world.openKv("s"));
+  assert.is(await after.get("a"), "1");
+});
+
+/** A small seeded workload; returns every scheduler event and every resolved write with its time. */
+async function traceOf(seed: number): Promise<string[]> {
+  const trace: string[] = [];
+  const world = createSimWorld(seed, { scheduler: { onEvent: (t, label) => trace.push(`${t} ${label}`) } });
+  const kv = await world.scheduler.runUntilSettled(world.openKv("t"));
+  for (let i = 0; i < 40; i++) {
+    world.timer.after(world.prng.int(50), () => {
+      kv.set(`k${i}`, `v${i}`).then(() => trace.push(`${world.scheduler.now} acked k${i}`));
+    });
+  }
+  await world.scheduler.runUntilIdleAsync(10_000);
+  return trace;
+}
+
+sim("the same seed replays the same event trace; another seed does not", async () => {
+  const a = await traceOf(99);
+  const b = await traceOf(99);
+  const c = await traceOf(100);
+  assert.ok(a.length > 40);
+  assert.equal(a, b);
+  assert.not.equal(a, c);
+});
+
+sim.run();
