@@ -9,10 +9,15 @@ import type { KvFactory, KvValue } from "../../src/ports/kv.ts";
 import type { Prng } from "../../src/lib/prng.ts";
 import { checkStoreName, ownBytes } from "../shared/kv-checks.ts";
 import { DEFAULT_FSYNC, FsyncQueue, type FsyncOptions } from "./fsync.ts";
-import { createSimFs, newTree, type FsTree, type SimFsState } from "./fs.ts";
+import { createSimFs, newTree, posixJoin, type FsTree, type SimFsState } from "./fs.ts";
 import { createSimKv, type SimKvStore } from "./kv.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { SortedKv } from "./sorted-kv.ts";
+
+/** A store's identity on the disk: its would-be file path. */
+function storePath(dir: string, name: string): string {
+  return posixJoin("/", dir, `${name}.sqlite`);
+}
 
 export class SimDisk {
   readonly label: string;
@@ -49,15 +54,18 @@ export class SimDisk {
     return n;
   }
 
-  /** Kv stores of the current process. Opening a name twice shares one store, like two SQLite connections. */
-  kv(): KvFactory {
+  /**
+   * Kv stores of the current process, under `dir` (as Platform.kv(dir) takes one; stores in different
+   * dirs are different). Opening a name twice shares one store, like two SQLite connections to a file.
+   */
+  kv(dir = "/"): KvFactory {
     const gen = this.#incarnation;
     const alive = (): boolean => gen === this.#incarnation;
     return {
       open: async (name) => {
         checkStoreName(name);
         if (!alive()) throw new Error(`sim disk ${this.label}: crashed; open stores from the restarted node`);
-        return createSimKv(this.#kvStore(name), this.#scheduler, alive);
+        return createSimKv(this.#kvStore(storePath(dir, name)), this.#scheduler, alive);
       },
     };
   }
@@ -85,8 +93,8 @@ export class SimDisk {
   }
 
   /** The durable content of a store, for checkers ("no acknowledged write lost"). */
-  durableEntries(name: string): [string, KvValue][] {
-    const d = this.#durableKv.get(name);
+  durableEntries(name: string, dir = "/"): [string, KvValue][] {
+    const d = this.#durableKv.get(storePath(dir, name));
     if (d === undefined) return [];
     return d.range({ gte: undefined, lt: undefined, limit: -1, reverse: false }).map(([k, v]) => [k, typeof v === "string" ? v : ownBytes(v)]);
   }

@@ -193,6 +193,17 @@ sim("a crash loses nothing once the fsync has fired, even with the promise unobs
   assert.is(await after.get("a"), "1");
 });
 
+sim("stores are per directory, like the SQLite files they stand for", async () => {
+  const world = createSimWorld(14);
+  const s = world.scheduler;
+  const a = await s.runUntilSettled(world.disk.kv("/data/a").open("meta"));
+  const b = await s.runUntilSettled(world.disk.kv("/data/b").open("meta"));
+  await s.runUntilSettled(a.set("k", "from a"));
+  assert.is(await b.get("k"), undefined);
+  assert.equal(world.disk.durableEntries("meta", "/data/a"), [["k", "from a"]]);
+  assert.equal(world.disk.durableEntries("meta", "/data/b"), []);
+});
+
 /** A small seeded workload; returns every scheduler event and every resolved write with its time. */
 async function traceOf(seed: number): Promise<string[]> {
   const trace: string[] = [];
