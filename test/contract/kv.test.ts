@@ -110,10 +110,10 @@ const crash = suite("kv durability: kill -9 (real process, node:sqlite)");
 crash("every write acknowledged before SIGKILL is present with its exact value", async () => {
   const dir = await tempDir();
   try {
-    const run = await runAndKill(["kv", dir, "1000"], 150);
+    const run = await runAndKill(["kv", dir, "1000"], 100);
     assert.is(run.signal, "SIGKILL", `child was killed (stderr: ${run.stderr})`);
     assert.not.ok(run.finished, "killed mid-way, not after finishing");
-    assert.ok(run.acked >= 150 && run.acked < 1000, `acked ${run.acked}`);
+    assert.ok(run.acked >= 100 && run.acked < 1000, `acked ${run.acked}`);
     const kv = await createNodeSqliteKvFactory(dir).open("dur");
     const entries = await kv.entries();
     // The survivors are exactly a prefix of the write sequence that covers every acknowledged write.
