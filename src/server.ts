@@ -13,6 +13,15 @@ import { ConnectionManager } from "./api/grpc/connection-manager.ts";
 import { HandlerRegistry } from "./api/grpc/registry.ts";
 import { registerInternalHandlers } from "./api/grpc/internal-handlers.ts";
 import { GrpcServer } from "./api/grpc/server.ts";
+import type { ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
+
+/**
+ * Feature modules, in start order (stopped in reverse). Each module file adds one line here.
+ */
+const MODULES: ModuleFactory[] = [
+  // config center: (ctx) => createConfigModule(ctx),
+  // registry: (ctx) => createNamingModule(ctx),
+];
 
 export interface Server {
   readonly httpPort: number;
@@ -57,6 +66,11 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     abilities: () => ({ supportPersistentInstanceByGrpc: registry.has("PersistentInstanceRequest") }),
   });
 
+  const ctx: ModuleContext = {
+    platform, settings, log, kv: platform.kv(settings.dataDir), routes: http.routes, registry, connections,
+  };
+  const modules: ServerModule[] = MODULES.map((make) => make(ctx));
+
   let httpListener: Listener | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -71,6 +85,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     registry,
     http,
     async start() {
+      for (const m of modules) await m.start();
       httpListener = await platform.net.serveHttp({
         host: settings.sdkHost, port: settings.httpPort, handler: http.handler, maxBodyBytes: LIMITS.httpMaxBodyBytes,
       });
@@ -90,6 +105,9 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       stopping ??= (async () => {
         ready = false;
         await Promise.all([grpc.stop(), httpListener?.close()]);
+        for (const m of [...modules].reverse()) {
+          await m.stop().catch((e: Error) => log.error("module stop failed", { module: m.name, error: e }));
+        }
         log.info("tnacos stopped");
       })();
       return stopping;

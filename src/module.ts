@@ -1,0 +1,34 @@
+/**
+ * A feature module (config center, registry, auth...). createServer builds each one with the shared
+ * pieces, starts them before the listeners open (so storage is loaded before the first request:
+ * clients never see half-loaded data) and stops them after the listeners close (so in-flight writes
+ * finish and storage is flushed).
+ */
+import type { HttpRoutes } from "./api/http/app.ts";
+import type { ConnectionManager } from "./api/grpc/connection-manager.ts";
+import type { HandlerRegistry } from "./api/grpc/registry.ts";
+import type { KvFactory } from "./ports/kv.ts";
+import type { Log } from "./ports/log.ts";
+import type { Platform } from "./ports/platform.ts";
+import type { Settings } from "./settings.ts";
+
+export interface ModuleContext {
+  platform: Platform;
+  settings: Settings;
+  log: Log;
+  /** Durable stores under settings.dataDir. */
+  kv: KvFactory;
+  /** HTTP routes on the main port (OpenAPI v1/v2). */
+  routes: HttpRoutes;
+  /** gRPC request handlers by metadata.type. */
+  registry: HandlerRegistry;
+  connections: ConnectionManager;
+}
+
+export interface ServerModule {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export type ModuleFactory = (ctx: ModuleContext) => ServerModule;
