@@ -37,7 +37,7 @@ function run(label, cmd, argv, env = {}) {
     const started = Date.now();
     const child = spawn(cmd, argv, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", TNACOS_TEST_RUNTIME: label, ...env },
+      env: { ...process.env, NO_COLOR: "1", TNACOS_TEST_RUNTIME: label, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

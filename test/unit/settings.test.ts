@@ -1,0 +1,102 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { loadSettings, parseLogLevel, SETTINGS_DOC, SettingsError } from "../../src/settings.ts";
+import { parseArgs, usage } from "../../src/cli.ts";
+
+const ctx = { homeDir: "/home/u", isWindows: false };
+
+test("defaults match rnacos: 8848, gRPC +1000, console +2000, raft node 1 auto-init", () => {
+  const s = loadSettings({}, ctx);
+  assert.is(s.httpPort, 8848);
+  assert.is(s.grpcPort, 9848);
+  assert.is(s.consolePort, 10848);
+  assert.is(s.sdkHost, "0.0.0.0");
+  assert.is(s.consoleHost, "0.0.0.0");
+  assert.is(s.raftNodeId, 1);
+  assert.is(s.raftAutoInit, true);
+  assert.is(s.raftNodeAddr, "127.0.0.1:9848");
+  assert.is(s.configMaxContent, 10485760);
+  assert.is(s.namingHealthTimeoutSec, 15);
+  assert.is(s.namingInstanceTimeoutSec, 30);
+  assert.is(s.grpcDetectionTimeoutSec, 15);
+  assert.is(s.logLevel, "info");
+  assert.is(s.dataDir, "/home/u/.local/share/tnacos/nacos_db");
+});
+
+test("derived ports follow RNACOS_HTTP_PORT; explicit ones win", () => {
+  const s = loadSettings({ RNACOS_HTTP_PORT: "8000" }, ctx);
+  assert.is(s.grpcPort, 9000);
+  assert.is(s.consolePort, 10000);
+  const t = loadSettings({ RNACOS_HTTP_PORT: "8000", RNACOS_GRPC_PORT: "7000", RNACOS_HTTP_CONSOLE_PORT: "0" }, ctx);
+  assert.is(t.grpcPort, 7000);
+  assert.is(t.consolePort, 0);
+});
+
+test("a node id other than 1 does not auto-init; docker and windows use ./nacos_db", () => {
+  assert.is(loadSettings({ RNACOS_RAFT_NODE_ID: "2" }, ctx).raftAutoInit, false);
+  assert.is(loadSettings({ RNACOS_RUN_IN_DOCKER: "true" }, ctx).dataDir, "nacos_db");
+  assert.is(loadSettings({}, { homeDir: "C:\\u", isWindows: true }).dataDir, "nacos_db");
+  assert.is(loadSettings({ RNACOS_CONFIG_DB_DIR: "/x" }, ctx).dataDir, "/x", "legacy alias");
+});
+
+const bad: [string, string, RegExp][] = [
+  ["RNACOS_HTTP_PORT", "abc", /integer port/],
+  ["RNACOS_HTTP_PORT", "70000", /integer port/],
+  ["RNACOS_GRPC_PORT", "-1", /integer port/],
+  ["RNACOS_ENABLE_OPEN_API_AUTH", "maybe", /true or false/],
+  ["RNACOS_RAFT_NODE_ID", "0", /positive integer/],
+  ["RNACOS_RAFT_NODE_ADDR", "no-port", /host:port/],
+  ["RNACOS_RAFT_JOIN_ADDR", "a:1,,", /host:port/],
+  ["RNACOS_CONFIG_MAX_CONTENT", "10MB", /size in bytes/],
+  ["RNACOS_SDK_HOST", "bad host!", /IP address/],
+];
+for (const [name, value, allowed] of bad) {
+  test(`${name}=${value} is refused with one line naming it`, () => {
+    try {
+      loadSettings({ [name]: value }, ctx);
+      assert.unreachable("should have thrown");
+    } catch (e) {
+      assert.instance(e, SettingsError);
+      const msg = (e as Error).message;
+      assert.ok(msg.includes(name) && msg.includes(JSON.stringify(value)), msg);
+      assert.match(msg, allowed);
+      assert.not.match(msg, /\n/);
+    }
+  });
+}
+
+test("a derived gRPC port past 65535 asks for an explicit one", () => {
+  assert.throws(() => loadSettings({ RNACOS_HTTP_PORT: "65000" }, ctx), /RNACOS_GRPC_PORT/);
+});
+
+test("instance timeout below health timeout is refused", () => {
+  assert.throws(() => loadSettings({ RNACOS_NAMING_HEALTH_TIMEOUT_SECOND: "20", RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND: "10" }, ctx),
+    /RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND/);
+});
+
+test("RUST_LOG accepts plain levels and rnacos-style target lists", () => {
+  assert.is(parseLogLevel("warn"), "warn");
+  assert.is(parseLogLevel("DEBUG"), "debug");
+  assert.is(parseLogLevel("trace"), "debug");
+  assert.is(parseLogLevel("rnacos=debug,actix_web=info,error"), "error");
+  assert.is(parseLogLevel("rnacos=warn"), "warn");
+  assert.throws(() => parseLogLevel("loud"), /RUST_LOG="loud"/);
+});
+
+test("cli: -e / --env-file / --env-file=, --help, --version, unknown args", () => {
+  assert.equal(parseArgs(["-e", "env03"]), { envFile: "env03", help: false, version: false });
+  assert.is(parseArgs(["--env-file", "a"]).envFile, "a");
+  assert.is(parseArgs(["--env-file=b"]).envFile, "b");
+  assert.ok(parseArgs(["--help"]).help);
+  assert.ok(parseArgs(["-V"]).version);
+  assert.throws(() => parseArgs(["-e"]), /needs a file/);
+  assert.throws(() => parseArgs(["--bogus"]), /unknown argument "--bogus"/);
+});
+
+test("--help lists every documented variable", () => {
+  const text = usage("9.9.9", SETTINGS_DOC);
+  for (const [name] of SETTINGS_DOC) assert.ok(text.includes(name), name);
+  assert.ok(text.includes("tnacos 9.9.9"));
+});
+
+test.run();
