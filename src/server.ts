@@ -14,12 +14,13 @@ import { HandlerRegistry } from "./api/grpc/registry.ts";
 import { registerInternalHandlers } from "./api/grpc/internal-handlers.ts";
 import { GrpcServer } from "./api/grpc/server.ts";
 import type { ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
+import { createConfigModule } from "./api/http/config-module.ts";
 
 /**
  * Feature modules, in start order (stopped in reverse). Each module file adds one line here.
  */
 const MODULES: ModuleFactory[] = [
-  // config center: (ctx) => createConfigModule(ctx),
+  (ctx) => createConfigModule(ctx),
   // registry: (ctx) => createNamingModule(ctx),
 ];
 
