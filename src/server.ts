@@ -14,6 +14,7 @@ import { HandlerRegistry } from "./api/grpc/registry.ts";
 import { registerInternalHandlers } from "./api/grpc/internal-handlers.ts";
 import { GrpcServer } from "./api/grpc/server.ts";
 import type { ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
+import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 
 /**
@@ -21,7 +22,7 @@ import { createConfigModule } from "./api/http/config-module.ts";
  */
 const MODULES: ModuleFactory[] = [
   (ctx) => createConfigModule(ctx),
-  // registry: (ctx) => createNamingModule(ctx),
+  (ctx) => createNamingModule(ctx), // registry (issue 4)
 ];
 
 export interface Server {

@@ -4,6 +4,7 @@ import { realClock, realTimer } from "../shared/clock.ts";
 import { createNodeFs } from "../shared/fs.ts";
 import { dialH2, serveH2 } from "../shared/h2.ts";
 import { createConsoleLog } from "../shared/log.ts";
+import { netProbe } from "../shared/probe.ts";
 import { createBunSqliteKvFactory } from "./kv-bun-sqlite.ts";
 import { serveHttp } from "./http.ts";
 
@@ -15,6 +16,7 @@ export function createBunPlatform(): Platform {
     timer: realTimer,
     fs: createNodeFs(),
     net: { serveHttp, serveH2, dialH2 },
+    probe: netProbe,
     kv: (dir) => createBunSqliteKvFactory(dir),
     log: (level, gmtOffsetHours) => createConsoleLog(level, realClock, gmtOffsetHours),
   };

@@ -6,6 +6,7 @@ import { createNodeFs } from "../shared/fs.ts";
 import { dialH2, serveH2 } from "../shared/h2.ts";
 import { createNodeSqliteKvFactory } from "../shared/kv-node-sqlite.ts";
 import { createConsoleLog } from "../shared/log.ts";
+import { netProbe } from "../shared/probe.ts";
 import { serveHttp } from "./http.ts";
 
 export function createNodePlatform(): Platform {
@@ -16,6 +17,7 @@ export function createNodePlatform(): Platform {
     timer: realTimer,
     fs: createNodeFs(),
     net: { serveHttp, serveH2, dialH2 },
+    probe: netProbe,
     kv: (dir) => createNodeSqliteKvFactory(dir),
     log: (level, gmtOffsetHours) => createConsoleLog(level, realClock, gmtOffsetHours),
   };

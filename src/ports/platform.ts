@@ -3,6 +3,7 @@ import type { Fs } from "./fs.ts";
 import type { KvFactory } from "./kv.ts";
 import type { Log, LogLevel } from "./log.ts";
 import type { Net } from "./net.ts";
+import type { Probe } from "./probe.ts";
 
 /** Everything the portable server needs from its runtime. Built by platform/<runtime>, passed to createServer. */
 export interface Platform {
@@ -12,6 +13,8 @@ export interface Platform {
   readonly timer: Timer;
   readonly fs: Fs;
   readonly net: Net;
+  /** Active health probes (registry persistent instances); absent = probing off. */
+  readonly probe?: Probe;
   /** Opens stores under `dir` (created if missing). */
   kv(dir: string): KvFactory;
   /** `gmtOffsetHours` shifts printed times (RNACOS_GMT_OFFSET_HOURS); undefined = UTC. */

@@ -1,0 +1,112 @@
+/**
+ * The registry module (issue 4): builds the naming core on the module context and plugs in its faces:
+ * gRPC handlers, HTTP v1/v2 routes, pushes over connections, beat expiry and persistent-instance probes.
+ * Lives beside the gRPC handlers because it wires api/ to naming/ (naming/ never imports api/).
+ */
+import { checkBeats, beatCheckPeriodMs } from "../../naming/beat-health.ts";
+import { NamingService } from "../../naming/naming-service.ts";
+import { PersistentState } from "../../naming/persistent-state.ts";
+import { DEFAULT_PROBE, ProbeHealth } from "../../naming/probe-health.ts";
+import { createKvProposer, loadPersistentState } from "../../naming/proposer.ts";
+import { DEFAULT_PUSH, PushEngine, type PushTransport } from "../../naming/push.ts";
+import { DEFAULT_PUSH_GUARD, PushGuard, type PushGuardOptions } from "../../naming/push-guard.ts";
+import type { NamingRuntime } from "../../naming/runtime.ts";
+import { defaultSwitches } from "../../naming/switches.ts";
+import type { Cancel } from "../../ports/clock.ts";
+import type { Kv } from "../../ports/kv.ts";
+import type { ModuleContext, ServerModule } from "../../module.ts";
+import { addNamingRoutes } from "../http/naming-routes.ts";
+import { registerNamingHandlers } from "./naming-handlers.ts";
+
+/**
+ * Optional settings the registry honours when settings.ts provides them (env names in the comment);
+ * until then the defaults apply and the values can be changed at runtime with
+ * PUT /nacos/v1/ns/operator/switches (entries pushEmptyProtection, pushProtectWarmupMillis, ...).
+ */
+interface NamingExtraSettings {
+  /** RNACOS_NAMING_PUSH_EMPTY_PROTECTION (default true) */
+  namingPushEmptyProtection?: boolean;
+  /** RNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND (default 30) */
+  namingPushProtectWarmupSec?: number;
+  /** RNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND (default 20) */
+  namingPushProtectWindowSec?: number;
+  /** RNACOS_NAMING_PUSH_PROTECT_RATIO (default 0.5) */
+  namingPushProtectRatio?: number;
+  /** RNACOS_NAMING_PUSH_DELAY_MS (default 500) */
+  namingPushDelayMs?: number;
+}
+
+export function createNamingModule(ctx: ModuleContext): ServerModule {
+  const { platform, settings, connections } = ctx;
+  const log = ctx.log.child("naming");
+  const extra = settings as unknown as NamingExtraSettings;
+  const guardOpts: PushGuardOptions = {
+    enabled: extra.namingPushEmptyProtection ?? DEFAULT_PUSH_GUARD.enabled,
+    warmupMs: (extra.namingPushProtectWarmupSec ?? DEFAULT_PUSH_GUARD.warmupMs / 1000) * 1000,
+    windowMs: (extra.namingPushProtectWindowSec ?? DEFAULT_PUSH_GUARD.windowMs / 1000) * 1000,
+    collapseRatio: extra.namingPushProtectRatio ?? DEFAULT_PUSH_GUARD.collapseRatio,
+  };
+
+  const persistent = new PersistentState();
+  let kv: Kv | undefined;
+  // The proposer needs the store, opened in start(); nothing proposes before the listeners open.
+  const proposer = {
+    propose: (cmd: Parameters<ReturnType<typeof createKvProposer>["propose"]>[0]) => {
+      if (!kvProposer) return Promise.reject(new Error("registry storage is not open"));
+      return kvProposer.propose(cmd);
+    },
+  };
+  let kvProposer: ReturnType<typeof createKvProposer> | undefined;
+
+  const naming = new NamingService({
+    clock: platform.clock, log, proposer, persistent,
+    timing: { beatTimeoutMs: settings.namingHealthTimeoutSec * 1000, deleteTimeoutMs: settings.namingInstanceTimeoutSec * 1000 },
+  });
+  const guard = new PushGuard(guardOpts, platform.clock.monotonic());
+  const transport: PushTransport = {
+    grpc(connectionId, body, timeoutMs) {
+      const conn = connections.get(connectionId);
+      if (!conn || !conn.registered) return Promise.reject(new Error(`connection ${connectionId} is gone`));
+      return connections.push(conn, "NotifySubscriberRequest", body, timeoutMs);
+    },
+    alive(sub) {
+      if (sub.kind === "grpc") return connections.get(sub.id)?.registered === true;
+      return naming.subscribers.of(sub.serviceKey).some((s) => s.id === sub.id);
+    },
+  };
+  const push = new PushEngine({ naming, clock: platform.clock, timer: platform.timer, log, transport, guard },
+    { ...DEFAULT_PUSH, delayMs: extra.namingPushDelayMs ?? DEFAULT_PUSH.delayMs });
+  const rt: NamingRuntime = {
+    naming, push, guard, clock: platform.clock, log, switches: defaultSwitches(guardOpts), udpEnabled: false,
+  };
+
+  connections.onDisconnected((conn) => naming.removeClient(conn.id, "lost"));
+  registerNamingHandlers(ctx.registry, rt);
+  addNamingRoutes(ctx.routes, rt);
+
+  const probe = platform.probe
+    ? new ProbeHealth({ naming, probe: platform.probe, timer: platform.timer, log },
+      { ...DEFAULT_PROBE, intervalMs: settings.namingPerpetualProbeIntervalSec * 1000 })
+    : undefined;
+  let cancelBeats: Cancel | undefined;
+
+  return {
+    name: "naming",
+    async start() {
+      kv = await ctx.kv.open("naming");
+      const n = await loadPersistentState(kv, persistent);
+      kvProposer = createKvProposer(kv, persistent, log);
+      guard.restart(platform.clock.monotonic());
+      cancelBeats = platform.timer.every(beatCheckPeriodMs(naming.timing.beatTimeoutMs), () => checkBeats(naming, platform.clock.monotonic(), log));
+      probe?.start();
+      if (!probe) log.warn("no probe port on this platform: persistent instances are not health-checked");
+      log.info("registry started", { persistentServices: n, pushProtection: guardOpts.enabled, warmupMs: guardOpts.warmupMs });
+    },
+    async stop() {
+      cancelBeats?.();
+      probe?.stop();
+      push.stop();
+      await kv?.close();
+    },
+  };
+}

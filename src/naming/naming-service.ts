@@ -1,0 +1,365 @@
+/**
+ * The registry on one node: the operations every face (gRPC, HTTP v1, HTTP v2) calls. It owns the
+ * ephemeral store (connection and beat clients), the persistent state (through propose()), the
+ * subscriber index and the health overlay of probed persistent instances, and announces every change of
+ * a service's instance list (with its cause) to listeners: the push engine is one of them.
+ */
+import { assert } from "../lib/assert.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { Log } from "../ports/log.ts";
+import { type ClientKind, EphemeralStore, MAX_BATCH_INSTANCES, type PublishedInstance } from "./ephemeral-store.ts";
+import { bad, NamingError, V2 } from "./errors.ts";
+import {
+  type ClusterMeta, groupedName, type Instance, instanceJson, parseServiceKey, sameInstanceValue, type ServiceId, type ServiceMeta,
+  serviceKey,
+} from "./model.ts";
+import type { ApplyResult, NamingCommand } from "./persistent-state.ts";
+import { PersistentState } from "./persistent-state.ts";
+import type { Proposer } from "./proposer.ts";
+import { type Selection, selectInstances } from "./selection.ts";
+import { SubscriberIndex } from "./subscribers.ts";
+
+/**
+ * Why a service changed. Only `lost` changes (a connection dropped, beats stopped) can trigger
+ * empty-push protection: an explicit deregistration is what the user asked for and is pushed as is.
+ */
+export type ChangeCause = "update" | "lost";
+
+export type ChangeListener = (key: string, cause: ChangeCause) => void;
+
+export interface NamingTiming {
+  /** Default time without beats before an HTTP instance is unhealthy (RNACOS_NAMING_HEALTH_TIMEOUT_SECOND). */
+  beatTimeoutMs: number;
+  /** ...and before it is removed (RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND). */
+  deleteTimeoutMs: number;
+}
+
+export interface ServiceInfoOptions {
+  /** The clusters param as the client sent it: echoed verbatim. */
+  clusters: string;
+  healthyOnly: boolean;
+  /** HTTP v1 and UDP write `group@@name`; gRPC writes the plain name plus groupName. */
+  groupedName: boolean;
+  /** Leave `hosts` out (clients keep their cache): used by empty-push protection. */
+  omitHosts?: boolean;
+}
+
+export const CACHE_MILLIS = 10_000;
+
+export function httpClientId(ip: string, port: number, ephemeral: boolean): string {
+  return `${ip}:${port}#${ephemeral}`;
+}
+
+export class NamingService {
+  readonly ephemeral = new EphemeralStore();
+  readonly persistent: PersistentState;
+  readonly subscribers = new SubscriberIndex();
+  /** Probe verdicts for persistent instances: serviceKey → "ip:port" → healthy. */
+  private readonly probed = new Map<string, Map<string, boolean>>();
+  private readonly listeners: ChangeListener[] = [];
+  private readonly clock: Clock;
+  private readonly log: Log;
+  private readonly proposer: Proposer;
+  readonly timing: NamingTiming;
+
+  constructor(deps: { clock: Clock; log: Log; proposer: Proposer; persistent: PersistentState; timing: NamingTiming }) {
+    this.clock = deps.clock;
+    this.log = deps.log;
+    this.proposer = deps.proposer;
+    this.persistent = deps.persistent;
+    this.timing = deps.timing;
+  }
+
+  onChange(fn: ChangeListener): void {
+    this.listeners.push(fn);
+  }
+
+  changed(key: string, cause: ChangeCause): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(key, cause);
+      } catch (e) {
+        this.log.error("change listener threw", { key, error: e as Error });
+      }
+    }
+  }
+
+  // ---- the kind of a service -------------------------------------------------------------------
+
+  /** true = ephemeral, false = persistent, undefined = not fixed yet (no metadata, no instances). */
+  serviceEphemeral(key: string): boolean | undefined {
+    const rec = this.persistent.get(key);
+    if (rec?.meta) return rec.meta.ephemeral;
+    if (rec && rec.instances.size > 0) return false;
+    if (this.ephemeral.hasInstances(key)) return true;
+    return undefined;
+  }
+
+  serviceExists(key: string): boolean {
+    return this.persistent.get(key) !== undefined || this.ephemeral.hasInstances(key);
+  }
+
+  meta(key: string): ServiceMeta | undefined {
+    return this.persistent.get(key)?.meta;
+  }
+
+  // ---- ephemeral publishing ----------------------------------------------------------------------
+
+  /** Replaces what `clientId` publishes into the service (one instance, or a batch). */
+  publishEphemeral(clientId: string, kind: ClientKind, svc: ServiceId, instances: Instance[]): void {
+    const key = serviceKey(svc);
+    if (instances.length > MAX_BATCH_INSTANCES) throw bad(`too many instances in one batch (max ${MAX_BATCH_INSTANCES})`, V2.INSTANCE_ERROR);
+    if (instances.length > 0 && this.serviceEphemeral(key) === false) {
+      throw bad(`Current service ${groupedName(svc.group, svc.name)} is persistent service, can't register ephemeral instance.`);
+    }
+    const now = this.clock.monotonic();
+    const old = this.ephemeral.client(clientId)?.published.get(key);
+    const next: PublishedInstance[] = instances.map((i) => ({ ...i, ephemeral: true, beatAtMs: now }));
+    const same = old !== undefined && old.length === next.length && old.every((o, n) => sameInstanceValue(o, next[n]));
+    if (same) {
+      // A re-registration refreshes the beat timer but changes nothing subscribers see.
+      for (const o of old) o.beatAtMs = now;
+      return;
+    }
+    if (this.ephemeral.publish(clientId, kind, key, next)) this.changed(key, "update");
+  }
+
+  unpublishEphemeral(clientId: string, svc: ServiceId, cause: ChangeCause = "update"): boolean {
+    const key = serviceKey(svc);
+    const changed = this.ephemeral.publish(clientId, this.ephemeral.client(clientId)?.kind ?? "http", key, []);
+    if (changed) this.changed(key, cause);
+    return changed;
+  }
+
+  /** A connection closed (or an HTTP client expired): its instances and subscriptions go now. */
+  removeClient(clientId: string, cause: ChangeCause): void {
+    const touched = this.ephemeral.removeClient(clientId);
+    this.subscribers.removeClient(clientId);
+    for (const key of touched) this.changed(key, cause);
+  }
+
+  // ---- persistent publishing (through propose) ---------------------------------------------------
+
+  async propose(cmd: NamingCommand): Promise<ApplyResult> {
+    const r = await this.proposer.propose(cmd);
+    if (!r.ok) throw new NamingError(r.status, r.message);
+    return r;
+  }
+
+  async registerPersistent(svc: ServiceId, inst: Instance): Promise<void> {
+    const key = serviceKey(svc);
+    if (this.serviceEphemeral(key) === true) {
+      throw bad(`Current service ${groupedName(svc.group, svc.name)} is ephemeral service, can't register persistent instance.`);
+    }
+    const r = await this.propose({ op: "instance.put", key, instance: { ...inst, ephemeral: false } });
+    this.probed.get(key)?.delete(`${inst.ip}:${inst.port}`);
+    if (r.ok && r.changed) this.changed(key, "update");
+  }
+
+  async deregisterPersistent(svc: ServiceId, ip: string, port: number): Promise<void> {
+    const key = serviceKey(svc);
+    const r = await this.propose({ op: "instance.delete", key, ip, port });
+    this.probed.get(key)?.delete(`${ip}:${port}`);
+    if (r.ok && r.changed) this.changed(key, "update");
+  }
+
+  /** A probe verdict for a persistent instance; returns whether the visible health changed. */
+  setProbedHealth(key: string, ip: string, port: number, healthy: boolean): boolean {
+    const inst = this.persistent.get(key)?.instances.get(`${ip}:${port}`);
+    if (!inst) return false;
+    let m = this.probed.get(key);
+    const before = m?.get(`${ip}:${port}`) ?? inst.healthy;
+    if (!m) this.probed.set(key, (m = new Map()));
+    m.set(`${ip}:${port}`, healthy);
+    if (before === healthy) return false;
+    this.log.info(healthy ? "persistent instance healthy again" : "persistent instance unhealthy", { service: key, ip, port });
+    this.changed(key, healthy ? "update" : "lost");
+    return true;
+  }
+
+  // ---- reading ------------------------------------------------------------------------------------
+
+  /** Every instance of a service with its effective health (probe verdicts applied). */
+  instancesOf(key: string): Instance[] {
+    const out: Instance[] = [];
+    for (const [, i] of this.ephemeral.instancesOf(key)) out.push(i);
+    const rec = this.persistent.get(key);
+    if (rec) {
+      const probed = this.probed.get(key);
+      for (const [addr, i] of rec.instances) {
+        const h = probed?.get(addr);
+        out.push(h === undefined || h === i.healthy ? i : { ...i, healthy: h });
+      }
+    }
+    return out;
+  }
+
+  select(key: string, clusters: readonly string[], healthyOnly: boolean): Selection {
+    return selectInstances(this.instancesOf(key), this.meta(key), { clusters, healthyOnly, enabledOnly: true });
+  }
+
+  instanceJson(i: Instance, svc: ServiceId): Record<string, unknown> {
+    return instanceJson(i, svc, { beatTimeoutMs: this.timing.beatTimeoutMs, deleteTimeoutMs: this.timing.deleteTimeoutMs });
+  }
+
+  /** The Nacos ServiceInfo JSON (nacos-protocol.md §3.8). */
+  serviceInfo(svc: ServiceId, o: ServiceInfoOptions): Record<string, unknown> {
+    const key = serviceKey(svc);
+    const clusters = o.clusters.split(",").map((c) => c.trim()).filter(Boolean);
+    const sel = this.select(key, clusters, o.healthyOnly);
+    const info: Record<string, unknown> = {
+      name: o.groupedName ? groupedName(svc.group, svc.name) : svc.name,
+      groupName: svc.group,
+      clusters: o.clusters,
+      cacheMillis: CACHE_MILLIS,
+      hosts: sel.hosts.map((i) => this.instanceJson(i, svc)),
+      lastRefTime: this.clock.now(),
+      checksum: "",
+      allIPs: false,
+      reachProtectionThreshold: sel.reachProtectionThreshold,
+      valid: true,
+    };
+    if (o.omitHosts) {
+      delete info.hosts;
+      info.valid = false;
+    }
+    return info;
+  }
+
+  /** Finds an instance by ip, port and (if given) cluster. */
+  findInstance(key: string, ip: string, port: number, cluster?: string): { instance: Instance; clientId?: string } | undefined {
+    for (const [c, i] of this.ephemeral.instancesOf(key)) {
+      if (i.ip === ip && i.port === port && (cluster === undefined || i.clusterName === cluster)) return { instance: i, clientId: c.id };
+    }
+    const p = this.persistent.get(key)?.instances.get(`${ip}:${port}`);
+    if (p && (cluster === undefined || p.clusterName === cluster)) {
+      const h = this.probed.get(key)?.get(`${ip}:${port}`);
+      return { instance: h === undefined ? p : { ...p, healthy: h } };
+    }
+    return undefined;
+  }
+
+  /** PUT /instance: weight, enabled and metadata of an existing instance. */
+  async updateInstance(svc: ServiceId, ip: string, port: number, cluster: string, ephemeral: boolean,
+    patch: { weight?: number; enabled?: boolean; metadata?: Record<string, string> }): Promise<void> {
+    const key = serviceKey(svc);
+    if (!this.serviceExists(key)) throw bad(`service not found, namespace: ${svc.namespace}, service: ${groupedName(svc.group, svc.name)}`, V2.SERVICE_NOT_EXIST);
+    if (!ephemeral) {
+      await this.propose({ op: "instance.patch", key, ip, port, cluster, ...patch });
+      this.changed(key, "update");
+      return;
+    }
+    let found = false;
+    for (const [c, i] of this.ephemeral.instancesOf(key)) {
+      if (i.ip !== ip || i.port !== port || i.clusterName !== cluster) continue;
+      if (patch.weight !== undefined) i.weight = patch.weight;
+      if (patch.enabled !== undefined) i.enabled = patch.enabled;
+      if (patch.metadata !== undefined) i.metadata = { ...patch.metadata };
+      c.revision++;
+      found = true;
+    }
+    if (!found) throw bad(`instance not exist: ${ip}:${port}:${cluster}`, V2.INSTANCE_NOT_FOUND);
+    this.changed(key, "update");
+  }
+
+  /**
+   * An HTTP beat. Returns false when the instance is unknown (the caller registers from the beat JSON
+   * when it has one, else answers 20404). A beat flips an unhealthy instance back to healthy.
+   */
+  beat(svc: ServiceId, ip: string, port: number, cluster: string): boolean {
+    const key = serviceKey(svc);
+    const c = this.ephemeral.client(httpClientId(ip, port, true));
+    const list = c?.published.get(key);
+    if (!c || !list) return false;
+    let hit = false;
+    const now = this.clock.monotonic();
+    for (const i of list) {
+      if (i.clusterName !== cluster) continue;
+      hit = true;
+      i.beatAtMs = now;
+      if (!i.healthy) {
+        i.healthy = true;
+        c.revision++;
+        this.log.info("instance healthy again after beat", { service: key, ip, port });
+        this.changed(key, "update");
+      }
+    }
+    return hit;
+  }
+
+  // ---- services ----------------------------------------------------------------------------------
+
+  /** Service keys of a namespace, sorted (stable paging). */
+  serviceKeys(namespace: string): string[] {
+    const prefix = `${namespace}##`;
+    const out = new Set<string>();
+    for (const k of this.persistent.keys()) if (k.startsWith(prefix)) out.add(k);
+    for (const k of this.ephemeral.serviceKeys()) if (k.startsWith(prefix)) out.add(k);
+    return [...out].sort();
+  }
+
+  allServiceKeys(): Set<string> {
+    return new Set([...this.persistent.keys(), ...this.ephemeral.serviceKeys()]);
+  }
+
+  async createService(svc: ServiceId, meta: ServiceMeta): Promise<void> {
+    const key = serviceKey(svc);
+    if (this.ephemeral.hasInstances(key)) {
+      throw bad(`specified service ${groupedName(svc.group, svc.name)} already exists!`, V2.SERVICE_ALREADY_EXIST);
+    }
+    const r = await this.proposer.propose({ op: "service.create", key, meta });
+    if (!r.ok) throw new NamingError(r.status, r.message, r.message.includes("already exists") ? V2.SERVICE_ALREADY_EXIST : V2.SERVICE_METADATA_ERROR);
+  }
+
+  async updateService(svc: ServiceId, patch: { protectThreshold?: number; metadata?: Record<string, string>; selector?: ServiceMeta["selector"] }): Promise<void> {
+    const key = serviceKey(svc);
+    const kind = this.serviceEphemeral(key);
+    if (kind === undefined && !this.serviceExists(key)) {
+      throw bad(`service ${groupedName(svc.group, svc.name)} not found!`, V2.SERVICE_NOT_EXIST);
+    }
+    await this.propose({ op: "service.update", key, ephemeral: kind ?? false, ...patch });
+    this.changed(key, "update");
+  }
+
+  async updateCluster(svc: ServiceId, cluster: string, meta: ClusterMeta): Promise<void> {
+    const key = serviceKey(svc);
+    if (!this.serviceExists(key)) throw bad(`service ${groupedName(svc.group, svc.name)} not found!`, V2.SERVICE_NOT_EXIST);
+    await this.propose({ op: "cluster.update", key, ephemeral: this.serviceEphemeral(key) ?? false, cluster, meta });
+  }
+
+  async deleteService(svc: ServiceId): Promise<void> {
+    const key = serviceKey(svc);
+    if (this.ephemeral.hasInstances(key)) {
+      throw bad(`Service ${groupedName(svc.group, svc.name)} is not empty, can't be delete. Please unregister instance first`, V2.SERVICE_DELETE_FAILURE);
+    }
+    const r = await this.proposer.propose({ op: "service.delete", key });
+    if (!r.ok) throw new NamingError(r.status, r.message, r.message.includes("not empty") ? V2.SERVICE_DELETE_FAILURE : V2.SERVICE_NOT_EXIST);
+  }
+
+  /** Counts for /operator/metrics and the catalog. */
+  stats(): { serviceCount: number; instanceCount: number; subscribeCount: number; clientCount: number; connectionBasedClientCount: number; ephemeralIpPortClientCount: number; persistentIpPortClientCount: number } {
+    let conn = 0;
+    let http = 0;
+    for (const c of this.ephemeral.clients()) {
+      if (c.kind === "connection") conn++;
+      else http++;
+    }
+    const persistentClients = new Set<string>();
+    for (const k of this.persistent.keys()) for (const addr of this.persistent.get(k)!.instances.keys()) persistentClients.add(addr);
+    return {
+      serviceCount: this.allServiceKeys().size,
+      instanceCount: this.ephemeral.instanceCount + this.persistent.instanceCount,
+      subscribeCount: this.subscribers.count,
+      clientCount: conn + http + persistentClients.size,
+      connectionBasedClientCount: conn,
+      ephemeralIpPortClientCount: http,
+      persistentIpPortClientCount: persistentClients.size,
+    };
+  }
+
+  idOf(key: string): ServiceId {
+    const id = parseServiceKey(key);
+    assert(serviceKey(id) === key, `service key round trip: ${key}`);
+    return id;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Pushes instance changes to subscribers (nacos-protocol.md §3.8): changes are merged per service for
+ * `delayMs` (500 ms, as Nacos), then every subscriber of the service gets its own view (its clusters,
+ * enabled only, protection applied) as a NotifySubscriberRequest over its connection, or a UDP `dom`
+ * packet for 1.x clients. A push that is not acked within `timeoutMs` is retried after `retryDelayMs`
+ * while the subscriber lives, at most `maxRetries` times, and only while it is still the newest push
+ * for that (subscriber, service): a newer change supersedes it. Everything in flight is bounded.
+ */
+import type { Cancel, Clock, Timer } from "../ports/clock.ts";
+import type { Log } from "../ports/log.ts";
+import type { ChangeCause, NamingService } from "./naming-service.ts";
+import type { PushGuard } from "./push-guard.ts";
+import type { Subscriber } from "./subscribers.ts";
+
+export interface PushOptions {
+  delayMs: number;
+  timeoutMs: number;
+  retryDelayMs: number;
+  maxRetries: number;
+  /** Pushes awaiting an ack or a retry, node-wide; beyond it new pushes are dropped (counted). */
+  maxInflight: number;
+}
+
+export const DEFAULT_PUSH: PushOptions = { delayMs: 500, timeoutMs: 5000, retryDelayMs: 1000, maxRetries: 5, maxInflight: 200_000 };
+
+/** How pushes leave the node: gRPC streams by connection id, UDP datagrams for 1.x subscribers. */
+export interface PushTransport {
+  /** Resolves with the client's ack body; rejects on timeout or a dead connection. */
+  grpc(connectionId: string, body: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>>;
+  /** Whether the subscriber can still be reached (connection registered / UDP subscription live). */
+  alive(sub: Subscriber): boolean;
+  /** Sends a UDP push; resolves true when acked. Undefined when this node has no UDP socket. */
+  udp?(sub: Subscriber, serviceInfo: Record<string, unknown>, timeoutMs: number): Promise<boolean>;
+}
+
+export interface PushMetrics {
+  pushed: number;
+  acked: number;
+  failed: number;
+  retried: number;
+  dropped: number;
+  /** Pushes held back by empty-push protection (each hold counted once). */
+  protectedHeld: number;
+  protectedReleased: number;
+  /** Empty subscribe answers sent without hosts during warm-up. */
+  protectedSubscribeAnswers: number;
+  totalCostMs: number;
+  maxCostMs: number;
+}
+
+export interface PushDeps {
+  naming: NamingService;
+  clock: Clock;
+  timer: Timer;
+  log: Log;
+  transport: PushTransport;
+  guard: PushGuard;
+}
+
+interface Pending {
+  lost: boolean;
+}
+
+export class PushEngine {
+  readonly metrics: PushMetrics = {
+    pushed: 0, acked: 0, failed: 0, retried: 0, dropped: 0, protectedHeld: 0, protectedReleased: 0, protectedSubscribeAnswers: 0,
+    totalCostMs: 0, maxCostMs: 0,
+  };
+  opts: PushOptions;
+  private readonly pending = new Map<string, Pending>();
+  private cancelFlush: Cancel | undefined;
+  private readonly holdTimers = new Map<string, Cancel>();
+  /** `${subscriberId}|${serviceKey}` → generation: a retry only runs while it is still the newest. */
+  private readonly generation = new Map<string, number>();
+  private inflight = 0;
+  private stopped = false;
+
+  private readonly deps: PushDeps;
+
+  constructor(deps: PushDeps, opts: PushOptions = DEFAULT_PUSH) {
+    this.deps = deps;
+    this.opts = { ...opts };
+    deps.naming.onChange((key, cause) => this.onChange(key, cause));
+  }
+
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  onChange(key: string, cause: ChangeCause): void {
+    if (this.stopped || !this.deps.naming.subscribers.has(key)) return;
+    const p = this.pending.get(key);
+    if (p) p.lost ||= cause === "lost";
+    else this.pending.set(key, { lost: cause === "lost" });
+    this.cancelFlush ??= this.deps.timer.after(this.opts.delayMs, () => {
+      this.cancelFlush = undefined;
+      this.flush();
+    });
+  }
+
+  /** Sends every merged change now. */
+  flush(): void {
+    const batch = [...this.pending];
+    this.pending.clear();
+    for (const [key, p] of batch) this.pushService(key, p.lost);
+  }
+
+  /** Called after a subscribe answer: the guard's baseline is what the subscriber now sees. */
+  subscribed(key: string, count: number): void {
+    this.deps.guard.pushed(key, count);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelFlush?.();
+    for (const c of this.holdTimers.values()) c();
+    this.holdTimers.clear();
+  }
+
+  private pushService(key: string, lost: boolean): void {
+    const { naming, guard, clock, log } = this.deps;
+    const subs = naming.subscribers.of(key);
+    if (subs.length === 0) {
+      guard.forget(key);
+      return;
+    }
+    const count = naming.select(key, [], false).hosts.length;
+    const now = clock.monotonic();
+    const v = guard.decide(key, count, lost, now);
+    if (!v.push) {
+      if (v.newHold) {
+        this.metrics.protectedHeld++;
+        log.warn("empty-push protection: holding a collapsed instance list", {
+          service: key, instances: count, subscribers: subs.length, holdMs: Math.round(v.untilMs - now),
+        });
+      }
+      if (!this.holdTimers.has(key)) {
+        this.holdTimers.set(key, this.deps.timer.after(Math.max(1, v.untilMs - now), () => {
+          this.holdTimers.delete(key);
+          this.pushService(key, false);
+        }));
+      }
+      return;
+    }
+    if (v.released) {
+      this.metrics.protectedReleased++;
+      this.holdTimers.get(key)?.();
+      this.holdTimers.delete(key);
+      log.info(`empty-push protection: released (${v.released})`, { service: key, instances: count });
+    }
+    guard.pushed(key, count);
+    for (const s of subs) this.pushTo(s, key, 0);
+  }
+
+  private pushTo(sub: Subscriber, key: string, attempt: number): void {
+    const { naming, transport, clock, timer, log } = this.deps;
+    if (this.stopped || !transport.alive(sub)) return;
+    const g = `${sub.id}|${key}`;
+    const gen = attempt === 0 ? (this.generation.get(g) ?? 0) + 1 : this.generation.get(g) ?? 0;
+    if (attempt === 0) this.generation.set(g, gen);
+    if (this.inflight >= this.opts.maxInflight) {
+      this.metrics.dropped++;
+      return;
+    }
+    const svc = naming.idOf(key);
+    const info = naming.serviceInfo(svc, { clusters: sub.clusters, healthyOnly: false, groupedName: sub.kind === "udp" });
+    const started = clock.monotonic();
+    this.inflight++;
+    this.metrics.pushed++;
+    let sent: Promise<boolean>;
+    if (sub.kind === "grpc") {
+      sent = transport.grpc(sub.id, { serviceInfo: info, module: "naming", headers: {} }, this.opts.timeoutMs)
+        .then((ack) => ack.resultCode === 200 || ack.success === true);
+    } else if (transport.udp) {
+      sent = transport.udp(sub, info, this.opts.timeoutMs);
+    } else {
+      sent = Promise.resolve(false);
+    }
+    sent.catch(() => false).then((ok) => {
+      this.inflight--;
+      if (ok) {
+        this.metrics.acked++;
+        const cost = clock.monotonic() - started;
+        this.metrics.totalCostMs += cost;
+        if (cost > this.metrics.maxCostMs) this.metrics.maxCostMs = cost;
+        // Nothing older can be retried once the newest is acked: forget the pair (bounds the map).
+        if (this.generation.get(g) === gen) this.generation.delete(g);
+        return;
+      }
+      this.metrics.failed++;
+      const stillNewest = this.generation.get(g) === gen;
+      if (!stillNewest || attempt >= this.opts.maxRetries || !transport.alive(sub)) {
+        if (stillNewest) this.generation.delete(g);
+        return;
+      }
+      this.metrics.retried++;
+      log.debug("push not acked; retrying", { subscriber: sub.id, service: key, attempt: attempt + 1 });
+      this.inflight++;
+      timer.after(this.opts.retryDelayMs, () => {
+        this.inflight--;
+        if (this.generation.get(g) === gen) this.pushTo(sub, key, attempt + 1);
+      });
+    });
+  }
+}
