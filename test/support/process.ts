@@ -48,9 +48,12 @@ export function serverCommand(rt = (process.env.TNACOS_TEST_SERVER_RUNTIME as ty
   return [bin("node"), ["--disable-warning=ExperimentalWarning", main]];
 }
 
-export async function startServerProcess(env: Record<string, string> = {}, opts: { dataDir?: string; args?: string[] } = {}): Promise<ServerProcess> {
-  const httpPort = await freePort();
-  let grpcPort = await freePort();
+export async function startServerProcess(
+  env: Record<string, string> = {},
+  opts: { dataDir?: string; args?: string[]; httpPort?: number; grpcPort?: number } = {},
+): Promise<ServerProcess> {
+  const httpPort = opts.httpPort ?? await freePort();
+  let grpcPort = opts.grpcPort ?? await freePort();
   while (grpcPort === httpPort) grpcPort = await freePort();
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "tnacos-it-"));
   const [cmd, args] = serverCommand();
