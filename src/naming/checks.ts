@@ -131,7 +131,7 @@ function stringMap(v: unknown): Record<string, string> {
 /** Rules Nacos applies to every instance it stores (heartbeat timing consistency). */
 export function checkInstanceTiming(i: Instance): void {
   const interval = beatIntervalMs(i);
-  if (interval > beatTimeoutMs(i, Number.MAX_SAFE_INTEGER) || interval > deleteTimeoutMs(i, Number.MAX_SAFE_INTEGER)) {
+  if (interval > beatTimeoutMs(i, 15_000) || interval > deleteTimeoutMs(i, 30_000)) {
     throw bad("Instance 'heart beat interval' must less than 'heart beat timeout' and 'ip delete timeout'.", V2.INSTANCE_ERROR);
   }
 }

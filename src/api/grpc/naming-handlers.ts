@@ -12,7 +12,13 @@ import { NacosError, ok } from "./messages.ts";
 import type { Json } from "./payload.ts";
 import type { HandlerRegistry, RequestContext } from "./registry.ts";
 
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : v === undefined || v === null ? undefined : String(v));
+/** A string field; numbers and booleans coerce as Jackson does, objects and arrays are a 400. */
+function str(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  throw new NamingError(400, `Param check invalid:a string was expected, got ${Array.isArray(v) ? "an array" : typeof v}`);
+}
 
 /** Service of a naming request: ungrouped serviceName + groupName (a grouped name is split, leniently). */
 function serviceOf(b: Json): ServiceId {
