@@ -1,0 +1,73 @@
+/**
+ * The official Rust SDK through its Node binding (`nacos-sdk-rust-binding-node`, gRPC) against tnacos as
+ * a real process: publishConfig, getConfig/getConfigResp, addListener with change callbacks (its own
+ * publish, and another client's change arriving as a ConfigChangeNotifyRequest push), removeConfig, and
+ * not-found. The SDK derives the gRPC port as HTTP+1000, so the server is started on such a pair.
+ *
+ * The SDK runs in a child process of the same runtime (config-rust-child.ts): its native threads never
+ * let a process exit on their own. Where the addon cannot load under a runtime, the test records that
+ * explicitly (it must load under Node).
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { md5Hex } from "../../src/lib/md5.ts";
+import { serverCommand, type ServerProcess } from "../support/process.ts";
+import { runtime } from "../support/platform.ts";
+import { post, startServerWithGrpcOffset } from "../integration/config-support.ts";
+
+const here = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
+
+function runChild(httpPort: number, namespace: string): Promise<Record<string, unknown>> {
+  const [cmd, args] = serverCommand(runtime);
+  // Same runtime and flags as the server command, with the child script in place of src/main.ts.
+  const childArgs = [...args.slice(0, -1), join(here, "config-rust-child.ts"), String(httpPort), namespace];
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, childArgs, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+    let out = "";
+    p.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    p.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
+    p.on("close", () => {
+      clearTimeout(timer);
+      const m = /RESULT (.*)/.exec(out);
+      if (m) resolve(JSON.parse(m[1]));
+      else reject(new Error(`child printed no result:\n${out.slice(-3000)}`));
+    });
+  });
+}
+
+const t = suite<{ srv: ServerProcess }>(`nacos-sdk-rust-binding-node (gRPC) config under ${runtime}`);
+t.before(async (ctx) => {
+  ctx.srv = await startServerWithGrpcOffset({ RUST_LOG: "warn" });
+  assert.is((await post(`${ctx.srv.httpUrl}/nacos/v1/console/namespaces`, { customNamespaceId: "dev", namespaceName: "dev" })).status, 200);
+});
+t.after(async (ctx) => {
+  await ctx.srv.stop();
+});
+
+for (const namespace of ["", "dev"]) {
+  t(`publish, get, listen for changes, remove (namespace '${namespace || "public"}')`, async ({ srv }) => {
+    const r = await runChild(srv.httpPort, namespace);
+    if (r.loadError !== undefined) {
+      // Explicit, not silent: only non-Node runtimes may fail to load the native addon.
+      assert.is.not(runtime, "node", `the Rust SDK binding must load under Node: ${String(r.loadError)}`);
+      console.log(`  [compat] nacos-sdk-rust-binding-node not loadable under ${runtime} (${String(r.loadError).slice(0, 120)}); covered under node`);
+      return;
+    }
+    assert.is(r.error, undefined, `scenario failed after steps ${JSON.stringify(r.steps)}: ${String(r.error)}`);
+    const dataId = `rust-${namespace || "public"}.json`;
+    const content = '{"from":"rust","多":"字节"}';
+    assert.is(r.published, true);
+    assert.is(r.got, content);
+    const resp = r.resp as Record<string, string>;
+    assert.equal([resp.dataId, resp.group, resp.content, resp.md5, resp.contentType], [dataId, "DEFAULT_GROUP", content, md5Hex(content), "text"]);
+    assert.equal(r.steps, ["published and read", "listener registered", "change callback", "push-driven callback", "removed"]);
+    assert.is(r.removed, true);
+    assert.is(r.afterRemoveStatus, 404);
+    assert.match(String(r.absent), /not.?found|not exist|300/i, "an absent config is reported as not found");
+  });
+}
+
+t.run();
