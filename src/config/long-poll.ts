@@ -41,6 +41,7 @@ export class LongPolls {
   private readonly byKey = new Map<string, Set<number>>();
   private readonly timer: Timer;
   private nextId = 0;
+  private draining = false;
 
   constructor(timer: Timer) {
     this.timer = timer;
@@ -52,6 +53,7 @@ export class LongPolls {
 
   /** Holds a poll; resolves with the changed keys' lines (empty on timeout). Undefined when full. */
   hold(keys: PolledKey[], ms: number, clientIp: string): Promise<string[]> | undefined {
+    if (this.draining) return Promise.resolve([]);
     if (this.held.size >= LONG_POLL_LIMITS.maxHeld) return undefined;
     const id = ++this.nextId;
     return new Promise<string[]>((resolve) => {
@@ -111,8 +113,9 @@ export class LongPolls {
     return out;
   }
 
-  /** Answers every held poll with "nothing changed" (shutdown). */
+  /** Answers every held poll with "nothing changed", and every later one at once (shutdown). */
   releaseAll(): void {
+    this.draining = true;
     for (const p of [...this.held.values()]) p.finish([]);
   }
 }

@@ -67,7 +67,7 @@ for (const namespace of ["", "dev"]) {
       // The SDK's close() drops its 'error' handlers but not its in-flight long poll; if that poll later
       // failed (server stopped), the SDK would throw an unhandled 'error'. Wake the held poll with a
       // change so it ends cleanly now (the worker loop then sees it is closed).
-      const tenant = namespace ? { tenant: namespace } : {};
+      const tenant: Record<string, string> = namespace ? { tenant: namespace } : {};
       await post(`${srv.httpUrl}/nacos/v1/cs/configs`, { dataId: `node-sdk-${namespace || "public"}.yaml`, group: "DEFAULT_GROUP", content: "bye", ...tenant });
       await waitFor("no poll held", async () => {
         const q = await (await fetch(`${srv.httpUrl}/nacos/v1/cs/listener?ip=127.0.0.1`)).json();

@@ -215,4 +215,20 @@ t("errors: unknown namespace, content over the limit, bad dataId, missing conten
   assert.match(await cas.text(), /Cas publish fail/);
 });
 
+t("SIGTERM with a long poll held: the poll is answered empty and the server exits 0 promptly", async () => {
+  const srv = await startServerProcess({ RUST_LOG: "warn" });
+  const probe = `held${WORD}G${WORD}${LINE}`;
+  const answer = post(`${srv.httpUrl}/nacos/v1/cs/configs/listener`, { "Listening-Configs": probe }, { "Long-Pulling-Timeout": "30000" }).then((r) => r.text());
+  const deadline = Date.now() + 5000;
+  while (Object.keys((await (await fetch(`${srv.httpUrl}/nacos/v1/cs/listener?ip=127.0.0.1`)).json()).lisentersGroupkeyStatus).length === 0) {
+    assert.ok(Date.now() < deadline, "poll never held");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const t0 = Date.now();
+  const code = await srv.stop();
+  assert.is(code, 0);
+  assert.ok(Date.now() - t0 < 8000, `stopped in ${Date.now() - t0} ms`);
+  assert.is(await answer, "");
+});
+
 t.run();

@@ -49,6 +49,16 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
   addHistoryRoutes(ctx.routes, service);
   addNamespaceRoutes(ctx.routes, service, { newId: () => globalThis.crypto.randomUUID() });
 
+  // Held long polls would keep Bun's and Deno's HTTP listeners from closing for up to 29.5 s (they wait
+  // for in-flight requests). Module stop() runs only after the listeners closed, so release the polls
+  // when shutdown begins: the server stops the connection manager first thing in its stop().
+  // TODO(lead): replace with a ServerModule.drain() hook called before the listeners close.
+  const stopConnections = ctx.connections.stop.bind(ctx.connections);
+  ctx.connections.stop = (reason: string) => {
+    polls.releaseAll();
+    stopConnections(reason);
+  };
+
   let cancelPrune: Cancel | undefined;
   return {
     name: "config",
