@@ -11,6 +11,33 @@ import type {
 
 type NodeStream = http2.ServerHttp2Stream;
 
+/**
+ * Deno 2.9's node:http2 aborts the whole process (nghttp2 assertion `stream->closed_next == NULL` in
+ * find_stream_on_goaway_func) when a GOAWAY is sent or received on a session that has served more than
+ * ~100 streams answered with trailers (every gRPC call). The server cannot stop a client's GOAWAY (a
+ * known Deno limitation: run gRPC in production on Bun or Node), but it never sends one itself: on
+ * Deno a session is destroyed instead of GOAWAY + close. Clients reconnect either way.
+ */
+const GOAWAY_CRASHES = "Deno" in globalThis;
+
+function endSession(session: http2.Http2Session, graceMs: number): void {
+  if (session.destroyed) return;
+  if (GOAWAY_CRASHES) {
+    // Give stream endings (grpc-status trailers) queued just before a moment to reach the socket.
+    const t = setTimeout(() => session.destroyed || session.destroy(), Math.min(graceMs, 200));
+    (t as { unref?: () => void }).unref?.();
+    return;
+  }
+  try {
+    session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+    session.close();
+  } catch {
+    // already closing
+  }
+  const t = setTimeout(() => session.destroyed || session.destroy(), graceMs);
+  (t as { unref?: () => void }).unref?.();
+}
+
 function dead(s: http2.Http2Stream): boolean {
   return s.destroyed || s.closed;
 }
@@ -18,6 +45,8 @@ function dead(s: http2.Http2Stream): boolean {
 function wrapServerStream(stream: NodeStream, headers: http2.IncomingHttpHeaders): H2ServerStream {
   let trailers: H2Headers | undefined;
   let responded = false;
+  // A peer reset (ECONNRESET, RST_STREAM) surfaces as 'error'; unhandled it would end the process.
+  stream.on("error", () => {});
   return {
     headers: headers as H2Headers,
     get closed() {
@@ -94,15 +123,7 @@ function wrapSession(session: http2.ServerHttp2Session): H2Session {
       socket?.once?.("close", once);
     },
     goaway(graceMs) {
-      if (session.destroyed) return;
-      try {
-        session.goaway(http2.constants.NGHTTP2_NO_ERROR);
-        session.close();
-      } catch {
-        // already closing
-      }
-      const t = setTimeout(() => session.destroyed || session.destroy(), graceMs);
-      (t as { unref?: () => void }).unref?.();
+      endSession(session, graceMs);
     },
     destroy() {
       if (!session.destroyed) session.destroy();
@@ -145,14 +166,7 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
               }
             };
             server.close(() => done());
-            for (const s of sessions) {
-              try {
-                s.goaway(http2.constants.NGHTTP2_NO_ERROR);
-                s.close();
-              } catch {
-                // closing anyway
-              }
-            }
+            for (const s of sessions) endSession(s, graceMs);
             // Deno's node:http2 does not always report the last session closing to server.close():
             // after the grace period, destroy what is left and resolve regardless.
             setTimeout(() => {
