@@ -28,6 +28,11 @@ export interface ModuleContext {
 export interface ServerModule {
   readonly name: string;
   start(): Promise<void>;
+  /**
+   * Shutdown has begun and the listeners are about to close: answer what is being held (long polls)
+   * so the listeners, which wait for in-flight requests, can close now. Writes must still succeed.
+   */
+  drain?(): void;
   stop(): Promise<void>;
 }
 

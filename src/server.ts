@@ -106,6 +106,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     stop() {
       stopping ??= (async () => {
         ready = false;
+        for (const m of modules) m.drain?.();
         await Promise.all([grpc.stop(), httpListener?.close()]);
         for (const m of [...modules].reverse()) {
           await m.stop().catch((e: Error) => log.error("module stop failed", { module: m.name, error: e }));

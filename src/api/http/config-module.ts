@@ -49,16 +49,6 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
   addHistoryRoutes(ctx.routes, service);
   addNamespaceRoutes(ctx.routes, service, { newId: () => globalThis.crypto.randomUUID() });
 
-  // Held long polls would keep Bun's and Deno's HTTP listeners from closing for up to 29.5 s (they wait
-  // for in-flight requests). Module stop() runs only after the listeners closed, so release the polls
-  // when shutdown begins: the server stops the connection manager first thing in its stop().
-  // TODO(lead): replace with a ServerModule.drain() hook called before the listeners close.
-  const stopConnections = ctx.connections.stop.bind(ctx.connections);
-  ctx.connections.stop = (reason: string) => {
-    polls.releaseAll();
-    stopConnections(reason);
-  };
-
   let cancelPrune: Cancel | undefined;
   return {
     name: "config",
@@ -73,6 +63,11 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
       cancelPrune = ctx.platform.timer.every(HISTORY_RETENTION.pruneEveryMs, () => {
         service.pruneHistory().catch((e: Error) => log.warn("history prune failed", { error: e }));
       });
+    },
+    // Held long polls would keep Bun's and Deno's HTTP listeners from closing for up to 29.5 s (they
+    // wait for in-flight requests): answer them as "no change" when shutdown begins.
+    drain() {
+      polls.releaseAll();
     },
     async stop() {
       cancelPrune?.();
