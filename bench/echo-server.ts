@@ -26,7 +26,9 @@ server.on("stream", (stream: http2.ServerHttp2Stream) => {
       stream.once("wantTrailers", () => {
         if (!stream.destroyed) stream.sendTrailers(TRAILERS);
       });
-      stream.end(body); // the request's frame (prefix included) is a valid response frame
+      // write + end as tnacos does (the request's frame, prefix included, is a valid response frame).
+      stream.write(body);
+      stream.end();
     } catch {
       // peer gone
     }
