@@ -3,6 +3,7 @@
  * reject exactly the same inputs and order keys the same way. Pure: no I/O.
  */
 import type { KvOp, KvRange, KvValue } from "../../src/ports/kv.ts";
+import { utf8Length } from "../../src/lib/utf8.ts";
 
 /** Longest key in UTF-8 bytes. Keys are index entries: long keys bloat every B-tree page. */
 export const MAX_KEY_BYTES = 4096;
@@ -18,21 +19,6 @@ export function checkStoreName(name: unknown): string {
     throw new Error(`kv store name must match ${STORE_NAME} (a file-safe word), got ${JSON.stringify(name)}`);
   }
   return name;
-}
-
-/** UTF-8 length of a well-formed string without allocating. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4; // a surrogate pair is one 4-byte code point
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 export function checkKey(key: unknown, what = "key"): string {

@@ -3,6 +3,7 @@
  * ParamUtils). Violations throw ConfigParamError; API layers turn it into HTTP 400 / gRPC errorCode 400.
  */
 import type { ConfigAttrs } from "./model.ts";
+import { utf8Length } from "../lib/utf8.ts";
 
 export class ConfigParamError extends Error {
   override name = "ConfigParamError";
@@ -114,20 +115,6 @@ export function checkBetaIps(v: string): string {
 
 export function checkUser(v: string): string {
   return v.length > CONFIG_LIMITS.user || LONE_SURROGATE.test(v) ? v.slice(0, CONFIG_LIMITS.user).replace(LONE_SURROGATE, "?") : v;
-}
-
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 function clip(v: string): string {

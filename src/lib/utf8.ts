@@ -1,0 +1,14 @@
+/** UTF-8 byte length of a well-formed string, without encoding it (size limits on hot paths). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4; // a surrogate pair is one 4-byte code point
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
