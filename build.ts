@@ -20,7 +20,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, readFileSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { chmod, copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -270,6 +270,53 @@ async function check(t: Target, bin: string, version: string, host: Target | und
 // ---------------------------------------------------------------------------------------------------
 // Main
 
+/**
+ * Runs `fn` while holding dist/.build.lock, so concurrent builds (and the binary test reading dist/)
+ * never interleave their renames. A lock left by a dead process is taken over.
+ */
+export async function withBuildLock<T>(fn: () => Promise<T>, timeoutMs = 300_000): Promise<T> {
+  const lock = join(dist, ".build.lock");
+  const deadline = Date.now() + timeoutMs;
+  mkdirSync(dist, { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, "pid"), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      let holder = NaN;
+      try {
+        holder = Number(readFileSync(join(lock, "pid"), "utf8"));
+      } catch {
+        // being created or removed right now
+      }
+      let alive = true;
+      if (!(holder > 0)) {
+        try {
+          alive = Date.now() - statSync(lock).mtimeMs < 10_000; // a holder that died before writing its pid
+        } catch {
+          alive = false;
+        }
+      } else {
+        try {
+          process.kill(holder, 0);
+        } catch (err) {
+          alive = (err as NodeJS.ErrnoException).code === "EPERM";
+        }
+      }
+      if (!alive) rmSync(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder} for more than ${timeoutMs / 1000} s`);
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 interface Row {
   target: Target;
   archive: string;
@@ -432,7 +479,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 const isMain = (import.meta as { main?: boolean }).main ?? (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url));
 if (isMain) {
-  main(process.argv.slice(2)).then(
+  withBuildLock(() => main(process.argv.slice(2))).then(
     (code) => process.exit(code),
     (e: Error) => {
       console.error(`build FAILED: ${e.stack ?? e.message}`);

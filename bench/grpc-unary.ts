@@ -185,6 +185,8 @@ async function main(): Promise<void> {
         if (!ok) firstError ??= "response differs from the first one";
       } catch (e) {
         firstError ??= (e as Error).message;
+        if (session.closed || session.destroyed) stopping = true; // the server went away: end the run
+        else await new Promise((r) => setImmediate(r)); // never spin on failures without yielding to timers
       }
       if (!measuring) continue;
       if (ok) {

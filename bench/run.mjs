@@ -55,7 +55,7 @@ const onCpu = (cpu, cmd, argv) => (pin ? ["taskset", ["-c", String(cpu), cmd, ..
 // Every process we start, so a failure or Ctrl-C never leaves one behind.
 const children = new Set();
 process.on("exit", () => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  for (const c of children) if (!dead(c)) c.kill("SIGKILL");
 });
 for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => process.exit(130));
 // The whole run is bounded.
@@ -103,8 +103,11 @@ function start(cmd, argv, env, cwd) {
   return child;
 }
 
+/** Exited, normally or by a signal (an abort leaves exitCode null and sets signalCode). */
+const dead = (child) => child.exitCode !== null || child.signalCode !== null;
+
 async function stop(child) {
-  if (child.exitCode === null) child.kill("SIGTERM");
+  if (!dead(child)) child.kill("SIGTERM");
   const code = await Promise.race([child.done, sleep(5000).then(() => "timeout")]);
   if (code === "timeout") {
     child.kill("SIGKILL");
@@ -137,7 +140,7 @@ async function startServer(rt, kind) {
   const child = start(c, a, env, dir);
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${rt} ${kind} exited during start:\n${child.output()}`);
+    if (dead(child)) throw new Error(`${rt} ${kind} exited during start:\n${child.output()}`);
     if (kind === "echo" ? child.output().includes("listening") : await fetch(`http://127.0.0.1:${httpPort}/health`).then((r) => r.status === 200, () => false)) break;
     if (Date.now() > deadline) throw new Error(`${rt} ${kind} did not start in 20 s:\n${child.output()}`);
     await sleep(50);
@@ -152,9 +155,9 @@ async function genLoad(server, mode) {
     "--concurrency", String(opt.concurrency)]);
   const gen = start(c, a, process.env, root);
   let cpu0;
-  while (gen.exitCode === null && !gen.output().includes("MEASURE_START")) await sleep(5);
+  while (!dead(gen) && !gen.output().includes("MEASURE_START")) await sleep(5);
   if (gen.output().includes("MEASURE_START")) cpu0 = cpuTicks(server.child.pid);
-  while (gen.exitCode === null && !/^\{.*\}$/m.test(gen.output())) await sleep(5);
+  while (!dead(gen) && !/^\{.*\}$/m.test(gen.output())) await sleep(5);
   const cpu1 = cpuTicks(server.child.pid);
   await gen.done;
   children.delete(gen);
@@ -195,7 +198,7 @@ const versions = {
   node: `node ${version(NODE, ["--version"])}`,
   deno: version(bin("deno"), ["--version"]),
   binary: existsSync(binaryPath) ? `${version(binaryPath, ["--version"])} (bun build --compile)` : "not built",
-  h2load: h2load ? version("h2load", ["--version"]) : "not installed",
+  h2load: h2load ? version("h2load", ["--version"]) : opt.h2load ? "h2load not installed" : "h2load not used",
 };
 const lscpu = spawnSync("lscpu").stdout?.toString() ?? "";
 const machine = {
@@ -211,9 +214,9 @@ const rows = [];
 const crashes = [];
 /** Restarts a server that died (and records why): Deno's node:http2 can abort in nghttp2 on a client GOAWAY. */
 async function alive(server) {
-  if (server.child.exitCode === null) return server;
+  if (!dead(server.child)) return server;
   const tail = server.child.output().trim().split("\n").slice(-2).join(" | ");
-  crashes.push(`${server.rt} ${server.kind} exited (code ${server.child.exitCode}): ${tail}`);
+  crashes.push(`${server.rt} ${server.kind} exited (${server.child.signalCode ?? `code ${server.child.exitCode}`}): ${tail}`);
   console.log(`!! ${crashes.at(-1)}; restarting it`);
   children.delete(server.child);
   rmSync(server.dir, { recursive: true, force: true });
@@ -239,7 +242,7 @@ for (const rt of opt.runtimes) {
               r.rss = rssMb(server.child.pid);
             } catch (e) {
               await sleep(300); // let the exit be reaped
-              if (server.child.exitCode === null || attempt > 0) throw e;
+              if (!dead(server.child) || attempt > 0) throw e;
               r = undefined; // the server died under load: restart and measure again
             }
           }

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { inflateRawSync } from "node:zlib";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { archiveName, hostTarget, writeZip } from "../../build.ts";
+import { archiveName, hostTarget, withBuildLock, writeZip } from "../../build.ts";
 import { CLIENTS } from "../support/nacos-grpc-clients.ts";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
 
@@ -61,9 +61,10 @@ let built: Promise<void> | undefined;
 /** Builds dist/tnacos and the host archive with `bun build.ts --host` unless both are newer than the sources. */
 function ensureBuilt(): Promise<void> {
   built ??= (async () => {
-    const fresh = existsSync(distBinary) && existsSync(hostArchive) && existsSync(join(root, "dist", "SHA256SUMS")) &&
+    // Read under the build lock: another checkout user's build may be renaming files into dist/ right now.
+    const fresh = await withBuildLock(async () => existsSync(distBinary) && existsSync(hostArchive) && existsSync(join(root, "dist", "SHA256SUMS")) &&
       statSync(distBinary).mtimeMs >= newestSource() && statSync(hostArchive).mtimeMs >= statSync(distBinary).mtimeMs &&
-      readFileSync(join(root, "dist", "SHA256SUMS"), "utf8").includes(`  ${archiveName(version, host!)}\n`);
+      readFileSync(join(root, "dist", "SHA256SUMS"), "utf8").includes(`  ${archiveName(version, host!)}\n`));
     if (fresh) return;
     const r = await run(join(root, "node_modules", ".bin", "bun"), ["build.ts", "--host"], { timeoutMs: 120_000 });
     assert.is(r.code, 0, `bun build.ts --host failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
@@ -174,6 +175,10 @@ const archives = suite("release archives");
 
 archives("the host archive unpacks to tnacos-<version>-<target>/tnacos, equal to dist/tnacos, and SHA256SUMS verifies it", async () => {
   await ensureBuilt();
+  await withBuildLock(checkHostArchive);
+});
+
+async function checkHostArchive(): Promise<void> {
   const name = archiveName(version, host!);
   const sums = readFileSync(join(root, "dist", "SHA256SUMS"), "utf8");
   const line = sums.split("\n").find((l) => l.endsWith(`  ${name}`));
@@ -194,7 +199,7 @@ archives("the host archive unpacks to tnacos-<version>-<target>/tnacos, equal to
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-});
+}
 
 /** A minimal zip reader (central directory → local header → inflate), independent of the writer. */
 function readZip(buf: Buffer): { name: string; mode: number; data: Buffer }[] {
