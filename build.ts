@@ -345,7 +345,7 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
   }));
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+function main(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   const selected = new Set<Target>();
   let onlyHost = false;
@@ -369,6 +369,10 @@ async function main(argv: readonly string[]): Promise<number> {
     selected.add(host);
   }
   const targets = selected.size ? [...selected] : (Object.keys(TARGETS) as Target[]);
+  return withBuildLock(() => build(targets, host, version, tryBytecode, started));
+}
+
+async function build(targets: Target[], host: Target | undefined, version: string, tryBytecode: boolean, started: number): Promise<number> {
   const mtime = Number(process.env.SOURCE_DATE_EPOCH) || Math.floor(Date.now() / 1000);
   // Per-run staging, renamed into place at the end of each step, so a concurrent build or a test running
   // dist/tnacos never sees a half-written file.
@@ -479,7 +483,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 const isMain = (import.meta as { main?: boolean }).main ?? (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url));
 if (isMain) {
-  withBuildLock(() => main(process.argv.slice(2))).then(
+  Promise.resolve(process.argv.slice(2)).then(main).then(
     (code) => process.exit(code),
     (e: Error) => {
       console.error(`build FAILED: ${e.stack ?? e.message}`);
