@@ -54,8 +54,10 @@ const onCpu = (cpu, cmd, argv) => (pin ? ["taskset", ["-c", String(cpu), cmd, ..
 
 // Every process we start, so a failure or Ctrl-C never leaves one behind.
 const children = new Set();
+const tempDirs = new Set();
 process.on("exit", () => {
   for (const c of children) if (!dead(c)) c.kill("SIGKILL");
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 for (const s of ["SIGINT", "SIGTERM"]) process.on(s, () => process.exit(130));
 // The whole run is bounded.
@@ -126,6 +128,7 @@ const serverCmd = {
 /** Starts tnacos or the echo server pinned to CPU 0; resolves once it serves. */
 async function startServer(rt, kind) {
   const dir = mkdtempSync(join(tmpdir(), "tnacos-bench-"));
+  tempDirs.add(dir);
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const env = {
@@ -168,6 +171,7 @@ async function genLoad(server, mode) {
 }
 
 const h2Body = join(mkdtempSync(join(tmpdir(), "tnacos-bench-body-")), "servercheck.bin");
+tempDirs.add(dirname(h2Body));
 spawnSync(NODE, ["--disable-warning=ExperimentalWarning", join(root, "bench", "grpc-unary.ts"), "--mode", "servercheck", "--write-request", h2Body]);
 const h2Args = (port, seconds) => ["-D", String(seconds), "-c", "1", "-m", String(opt.concurrency), "-t", "1",
   "-H", "content-type:application/grpc", "-H", "te:trailers", "-d", h2Body, `http://127.0.0.1:${port}/Request/request`];
