@@ -14,7 +14,7 @@
 // The compiled binary's ceiling is the echo server on bun.
 //
 //   node bench/run.mjs [--runtime bun|node|deno|binary]... [--duration 5] [--warmup 1] [--repeat 3]
-//                      [--concurrency 64] [--no-h2load] [--no-pin] [--write]   (--write: bench/RESULTS.md)
+//                      [--concurrency 64] [--no-h2load] [--no-pin] [--write]   (--write: its block in bench/RESULTS.md)
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
