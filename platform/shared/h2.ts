@@ -42,63 +42,83 @@ function dead(s: http2.Http2Stream): boolean {
   return s.destroyed || s.closed;
 }
 
-function wrapServerStream(stream: NodeStream, headers: http2.IncomingHttpHeaders): H2ServerStream {
-  let trailers: H2Headers | undefined;
-  let responded = false;
-  // A peer reset (ECONNRESET, RST_STREAM) surfaces as 'error'; unhandled it would end the process.
-  stream.on("error", () => {});
-  return {
-    headers: headers as H2Headers,
-    get closed() {
-      return dead(stream);
-    },
-    onData(fn) {
-      stream.on("data", (c: Uint8Array) => fn(c));
-    },
-    onEnd(fn) {
-      stream.on("end", () => {
-        if (!stream.destroyed) fn();
-      });
-    },
-    onClose(fn) {
-      stream.once("close", fn);
-    },
-    respond(h, endStream = false) {
-      if (dead(stream) || responded) return;
-      responded = true;
-      try {
-        stream.respond(h as http2.OutgoingHttpHeaders, { endStream, waitForTrailers: !endStream });
-        if (!endStream) {
-          stream.once("wantTrailers", () => {
-            if (!stream.destroyed) stream.sendTrailers((trailers ?? {}) as http2.OutgoingHttpHeaders);
-          });
-        }
-      } catch {
-        // The peer vanished between the check and the call; nothing to answer.
-      }
-    },
-    write(data) {
-      if (dead(stream)) return false;
-      try {
-        return stream.write(data);
-      } catch {
-        return false;
-      }
-    },
-    end(t) {
-      if (dead(stream)) return;
-      trailers = t;
-      try {
-        stream.end();
-      } catch {
-        // as above
-      }
-    },
-    reset() {
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
-    },
-  };
+/**
+ * One server stream. A class with prototype methods (not an object of closures): it is built for every
+ * gRPC call, so its allocation shows in the per-call CPU (bench/RESULTS.md).
+ */
+class ServerStream implements H2ServerStream {
+  readonly headers: H2Headers;
+  private readonly s: NodeStream;
+  private trailers: H2Headers | undefined;
+  private responded = false;
+
+  constructor(stream: NodeStream, headers: http2.IncomingHttpHeaders) {
+    this.s = stream;
+    this.headers = headers as H2Headers;
+    // A peer reset (ECONNRESET, RST_STREAM) surfaces as 'error'; unhandled it would end the process.
+    stream.on("error", ignore);
+  }
+
+  get closed(): boolean {
+    return dead(this.s);
+  }
+
+  onData(fn: (chunk: Uint8Array) => void): void {
+    this.s.on("data", fn);
+  }
+
+  onEnd(fn: () => void): void {
+    const s = this.s;
+    s.on("end", () => {
+      if (!s.destroyed) fn();
+    });
+  }
+
+  onClose(fn: () => void): void {
+    this.s.once("close", fn);
+  }
+
+  respond(h: H2Headers, endStream = false): void {
+    const s = this.s;
+    if (dead(s) || this.responded) return;
+    this.responded = true;
+    try {
+      s.respond(h as http2.OutgoingHttpHeaders, { endStream, waitForTrailers: !endStream });
+      if (!endStream) s.once("wantTrailers", () => this.sendTrailers());
+    } catch {
+      // The peer vanished between the check and the call; nothing to answer.
+    }
+  }
+
+  private sendTrailers(): void {
+    if (!this.s.destroyed) this.s.sendTrailers((this.trailers ?? {}) as http2.OutgoingHttpHeaders);
+  }
+
+  write(data: Uint8Array): boolean {
+    if (dead(this.s)) return false;
+    try {
+      return this.s.write(data);
+    } catch {
+      return false;
+    }
+  }
+
+  end(t: H2Headers): void {
+    if (dead(this.s)) return;
+    this.trailers = t;
+    try {
+      this.s.end();
+    } catch {
+      // as above
+    }
+  }
+
+  reset(): void {
+    if (!this.s.destroyed) this.s.close(http2.constants.NGHTTP2_CANCEL);
+  }
 }
+
+function ignore(): void {}
 
 function wrapSession(session: http2.ServerHttp2Session): H2Session {
   const socket = session.socket;
@@ -108,7 +128,7 @@ function wrapSession(session: http2.ServerHttp2Session): H2Session {
     remotePort: socket?.remotePort ?? 0,
     localPort: socket?.localPort ?? 0,
     onStream(fn) {
-      session.on("stream", (stream, headers) => fn(wrapServerStream(stream, headers)));
+      session.on("stream", (stream, headers) => fn(new ServerStream(stream, headers)));
     },
     onClose(fn) {
       let fired = false;

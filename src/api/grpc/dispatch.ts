@@ -2,6 +2,7 @@
  * The unary dispatcher, checking in Nacos's order (nacos-protocol.md §1.8): server status (300),
  * ServerCheck, handler exists (302), connection registered (301), then the handler. Handler failures
  * come back in the handler's own response type; nothing a client sends can throw out of here.
+ * Synchronous handlers are answered in the same tick (no promise hops on the hot path).
  */
 import type { Clock } from "../../ports/clock.ts";
 import type { Log } from "../../ports/log.ts";
@@ -9,7 +10,7 @@ import { NacosCode } from "./codes.ts";
 import type { Connection } from "./connection.ts";
 import { errorResponse, fail, NacosError, type NacosResponse, ok } from "./messages.ts";
 import type { NacosMessage } from "./payload.ts";
-import type { HandlerRegistry } from "./registry.ts";
+import type { HandlerRegistry, RequestHandler } from "./registry.ts";
 
 export interface DispatcherOptions {
   registry: HandlerRegistry;
@@ -19,14 +20,21 @@ export interface DispatcherOptions {
   isReady(): boolean;
 }
 
-export async function dispatchUnary(opts: DispatcherOptions, conn: Connection, msg: NacosMessage): Promise<NacosResponse> {
+export function dispatchUnary(opts: DispatcherOptions, conn: Connection, msg: NacosMessage): NacosResponse | Promise<NacosResponse> {
   const requestId = typeof msg.body.requestId === "string" ? msg.body.requestId : "";
-  const resp = await answer(opts, conn, msg);
-  if (requestId) resp.body.requestId = requestId;
+  const resp = answer(opts, conn, msg);
+  if (!requestId) return resp;
+  if (resp instanceof Promise) {
+    return resp.then((r) => {
+      r.body.requestId = requestId;
+      return r;
+    });
+  }
+  resp.body.requestId = requestId;
   return resp;
 }
 
-async function answer(opts: DispatcherOptions, conn: Connection, msg: NacosMessage): Promise<NacosResponse> {
+function answer(opts: DispatcherOptions, conn: Connection, msg: NacosMessage): NacosResponse | Promise<NacosResponse> {
   if (!opts.isReady()) return errorResponse(NacosCode.INVALID_SERVER_STATUS, "Server is starting,please try later.");
   if (msg.type === "ServerCheckRequest") {
     conn.touch(opts.clock.monotonic());
@@ -40,13 +48,18 @@ async function answer(opts: DispatcherOptions, conn: Connection, msg: NacosMessa
   if (!conn.registered) return errorResponse(NacosCode.UN_REGISTER, "Connection is unregistered.");
   conn.touch(opts.clock.monotonic());
   try {
-    return await handler.handle(msg.body, { connection: conn, headers: msg.headers, clientIp: msg.clientIp || conn.meta.clientIp });
+    const r = handler.handle(msg.body, { connection: conn, headers: msg.headers, clientIp: msg.clientIp || conn.meta.clientIp });
+    return r instanceof Promise ? r.catch((e: unknown) => failure(opts, handler, conn, msg, e)) : r;
   } catch (e) {
-    if (e instanceof NacosError) {
-      opts.log.info("request rejected", { type: msg.type, conn: conn.id, code: e.errorCode, message: e.message });
-      return fail(handler.responseType, e.errorCode, e.message);
-    }
-    opts.log.error("request handler failed", { type: msg.type, conn: conn.id, error: e as Error });
-    return fail(handler.responseType, NacosCode.SERVER_ERROR, (e as Error)?.message ?? String(e));
+    return failure(opts, handler, conn, msg, e);
   }
+}
+
+function failure(opts: DispatcherOptions, handler: RequestHandler, conn: Connection, msg: NacosMessage, e: unknown): NacosResponse {
+  if (e instanceof NacosError) {
+    opts.log.info("request rejected", { type: msg.type, conn: conn.id, code: e.errorCode, message: e.message });
+    return fail(handler.responseType, e.errorCode, e.message);
+  }
+  opts.log.error("request handler failed", { type: msg.type, conn: conn.id, error: e as Error });
+  return fail(handler.responseType, NacosCode.SERVER_ERROR, (e as Error)?.message ?? String(e));
 }

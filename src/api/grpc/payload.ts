@@ -3,9 +3,7 @@
  * value: UTF-8 JSON}}. Receivers key on `metadata.type` (the Java simple class name) and read only
  * `body.value`. Output JSON is Jackson-like (NON_NULL): null and undefined fields are left out.
  */
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { AnySchema } from "@bufbuild/protobuf/wkt";
-import { MetadataSchema, PayloadSchema } from "../../gen/nacos_grpc_service_pb.ts";
+import { decodeRawPayload, encodeRawPayload, ProtobufError } from "./payload-codec.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -22,41 +20,42 @@ export class PayloadError extends Error {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-const utf8Encoder = new TextEncoder();
 
 /** Throws PayloadError for bytes that are not a Payload or a body that is not a JSON object. */
 export function decodePayload(bytes: Uint8Array): NacosMessage {
   let p;
   try {
-    p = fromBinary(PayloadSchema, bytes);
+    p = decodeRawPayload(bytes);
   } catch (e) {
-    throw new PayloadError(`malformed Payload protobuf: ${(e as Error).message}`);
+    throw new PayloadError(`malformed Payload protobuf: ${(e as ProtobufError).message}`);
   }
-  const type = p.metadata?.type ?? "";
-  const value = p.body?.value ?? new Uint8Array(0);
   let body: unknown = {};
-  if (value.byteLength > 0) {
+  if (p.value.byteLength > 0) {
     try {
-      body = JSON.parse(utf8.decode(value));
+      body = JSON.parse(utf8.decode(p.value));
     } catch (e) {
-      throw new PayloadError(`body of ${type || "<no type>"} is not UTF-8 JSON: ${(e as Error).message}`);
+      throw new PayloadError(`body of ${p.type || "<no type>"} is not UTF-8 JSON: ${(e as Error).message}`);
     }
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new PayloadError(`body of ${type || "<no type>"} is not a JSON object`);
+    throw new PayloadError(`body of ${p.type || "<no type>"} is not a JSON object`);
   }
-  return { type, clientIp: p.metadata?.clientIp ?? "", headers: { ...(p.metadata?.headers ?? {}) }, body: body as Json };
+  return { type: p.type, clientIp: p.clientIp, headers: p.headers, body: body as Json };
 }
 
 const dropNulls = (_k: string, v: unknown) => (v === null ? undefined : v);
 
+/** JSON without nulls. A replacer forces V8's slow stringify path, so it runs only when a null is there. */
+export function toNacosJson(body: Json): string {
+  const fast = JSON.stringify(body);
+  return fast.includes("null") ? JSON.stringify(body, dropNulls) : fast;
+}
+
 export function encodePayload(type: string, body: Json, clientIp = "", headers: Record<string, string> = {}): Uint8Array {
-  const json = JSON.stringify(body, dropNulls);
-  return toBinary(
-    PayloadSchema,
-    create(PayloadSchema, {
-      metadata: create(MetadataSchema, { type, clientIp, headers }),
-      body: create(AnySchema, { typeUrl: "", value: utf8Encoder.encode(json) }),
-    }),
-  );
+  return encodeRawPayload(type, toNacosJson(body), clientIp, headers, false);
+}
+
+/** The Payload with its 5-byte gRPC message prefix, ready for a DATA frame. */
+export function encodePayloadFrame(type: string, body: Json, clientIp = ""): Uint8Array {
+  return encodeRawPayload(type, toNacosJson(body), clientIp, {}, true);
 }

@@ -10,10 +10,10 @@ import type { Log } from "../../ports/log.ts";
 import type { Connection, StreamSink } from "./connection.ts";
 import type { ConnectionManager } from "./connection-manager.ts";
 import { type DispatcherOptions, dispatchUnary } from "./dispatch.ts";
-import { encodeFrame, FrameDecoder, FrameError } from "./frame.ts";
-import { errorResponse } from "./messages.ts";
+import { FRAME_HEADER_BYTES, FrameDecoder, FrameError } from "./frame.ts";
+import { errorResponse, type NacosResponse } from "./messages.ts";
 import { NacosCode } from "./codes.ts";
-import { decodePayload, encodePayload, type Json, PayloadError } from "./payload.ts";
+import { decodePayload, encodePayloadFrame, type Json, PayloadError } from "./payload.ts";
 import { encodeGrpcMessage, GrpcStatus, parseGrpcTimeout } from "./status.ts";
 
 export const PATH_UNARY = "/Request/request";
@@ -37,6 +37,15 @@ export interface GrpcServerOptions {
 }
 
 const GRPC_HEADERS = { ":status": 200, "content-type": "application/grpc" } as const;
+const OK_TRAILERS = { "grpc-status": "0" } as const;
+
+/** The message of a unary request that arrived as one chunk: exactly one whole frame, or undefined. */
+function singleFrame(chunk: Uint8Array | undefined, maxMessageBytes: number): Uint8Array | undefined {
+  if (!chunk || chunk.byteLength < FRAME_HEADER_BYTES) return undefined;
+  const len = new DataView(chunk.buffer, chunk.byteOffset, FRAME_HEADER_BYTES).getUint32(1);
+  if (len > maxMessageBytes) throw new FrameError(8, `message of ${len} bytes exceeds the limit of ${maxMessageBytes} bytes`);
+  return chunk.byteLength === FRAME_HEADER_BYTES + len ? chunk.subarray(FRAME_HEADER_BYTES) : undefined;
+}
 
 export class GrpcServer {
   private readonly o: GrpcServerOptions;
@@ -81,9 +90,13 @@ export class GrpcServer {
   }
 
   private unary(conn: Connection, stream: H2ServerStream): void {
-    const decoder = new FrameDecoder(this.o.maxMessageBytes);
-    const messages: Uint8Array[] = [];
+    // Fast path: a unary request is almost always one DATA chunk holding one whole frame, so the
+    // first chunk is kept as is and a FrameDecoder is built only when a second chunk arrives.
+    let first: Uint8Array | undefined;
+    let decoder: FrameDecoder | undefined;
+    let messages: Uint8Array[] | undefined;
     let answered = false;
+    let cancelDeadline: (() => void) | undefined;
     const finish = (status: number, message: string) => {
       if (answered) return;
       answered = true;
@@ -91,15 +104,25 @@ export class GrpcServer {
       trailersOnly(stream, status, message);
     };
     const timeoutMs = parseGrpcTimeout(stream.headers["grpc-timeout"] as string | undefined);
-    const cancelDeadline = timeoutMs === undefined
-      ? undefined
-      : this.o.timer.after(timeoutMs, () => finish(GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded"));
-    stream.onClose(() => cancelDeadline?.());
+    if (timeoutMs !== undefined) {
+      cancelDeadline = this.o.timer.after(timeoutMs, () => finish(GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded"));
+      stream.onClose(() => cancelDeadline?.());
+    }
     stream.onData((chunk) => {
       if (answered) return;
       try {
-        messages.push(...decoder.push(chunk));
-        if (messages.length > 1) finish(GrpcStatus.INTERNAL, "unary call carried more than one message");
+        if (!decoder) {
+          if (first === undefined) {
+            first = chunk;
+            // Refuse an oversized or compressed frame as soon as its header is in.
+            if (chunk.byteLength >= FRAME_HEADER_BYTES) this.checkHeader(chunk);
+            return;
+          }
+          decoder = new FrameDecoder(this.o.maxMessageBytes);
+          messages = decoder.push(first);
+        }
+        messages!.push(...decoder.push(chunk));
+        if (messages!.length > 1) finish(GrpcStatus.INTERNAL, "unary call carried more than one message");
       } catch (e) {
         const fe = e as FrameError;
         this.o.log.warn("bad gRPC frame", { conn: conn.id, error: fe.message });
@@ -108,36 +131,52 @@ export class GrpcServer {
     });
     stream.onEnd(() => {
       if (answered) return;
-      if (messages.length !== 1 || decoder.partial) return finish(GrpcStatus.INTERNAL, "half-closed without a complete request message");
+      let message: Uint8Array | undefined;
+      try {
+        message = decoder ? (messages!.length === 1 && !decoder.partial ? messages![0] : undefined) : singleFrame(first, this.o.maxMessageBytes);
+      } catch (e) {
+        return finish((e as FrameError).grpcStatus ?? GrpcStatus.INTERNAL, (e as Error).message);
+      }
+      if (!message) return finish(GrpcStatus.INTERNAL, "half-closed without a complete request message");
       let msg;
       try {
-        msg = decodePayload(messages[0]);
+        msg = decodePayload(message);
       } catch (e) {
         this.o.log.warn("bad Payload", { conn: conn.id, error: (e as Error).message });
         const r = errorResponse(NacosCode.BAD_GATEWAY, (e as PayloadError).message);
-        return this.reply(stream, r.type, r.body, () => answered, () => (answered = true), cancelDeadline);
+        answered = true;
+        cancelDeadline?.();
+        return this.reply(stream, r.type, r.body);
       }
-      dispatchUnary(this.o.dispatcher, conn, msg).then((r) => {
-        if (this.o.accessLog) {
-          this.o.log.info("grpc", { type: msg.type, conn: conn.id, code: r.body.errorCode as number });
-        }
-        this.reply(stream, r.type, r.body, () => answered, () => (answered = true), cancelDeadline);
-      });
+      const send = (r: NacosResponse) => {
+        if (answered) return;
+        answered = true;
+        cancelDeadline?.();
+        if (this.o.accessLog) this.o.log.info("grpc", { type: msg.type, conn: conn.id, code: r.body.errorCode as number });
+        this.reply(stream, r.type, r.body);
+      };
+      const r = dispatchUnary(this.o.dispatcher, conn, msg);
+      if (r instanceof Promise) r.then(send);
+      else send(r);
     });
   }
 
-  private reply(stream: H2ServerStream, type: string, body: Json, isDone: () => boolean, markDone: () => void, cancel?: () => void): void {
-    if (isDone()) return;
-    markDone();
-    cancel?.();
-    const bytes = encodePayload(type, body);
-    if (bytes.byteLength > this.o.maxMessageBytes) {
-      trailersOnly(stream, GrpcStatus.RESOURCE_EXHAUSTED, `response of ${bytes.byteLength} bytes exceeds the limit`);
+  private checkHeader(chunk: Uint8Array): void {
+    const flag = chunk[0];
+    if (flag !== 0) throw new FrameError(flag === 1 ? 12 : 13, flag === 1 ? "compressed messages are not supported" : `invalid frame flag ${flag}`);
+    const len = new DataView(chunk.buffer, chunk.byteOffset, FRAME_HEADER_BYTES).getUint32(1);
+    if (len > this.o.maxMessageBytes) throw new FrameError(8, `message of ${len} bytes exceeds the limit of ${this.o.maxMessageBytes} bytes`);
+  }
+
+  private reply(stream: H2ServerStream, type: string, body: Json): void {
+    const frame = encodePayloadFrame(type, body);
+    if (frame.byteLength - FRAME_HEADER_BYTES > this.o.maxMessageBytes) {
+      trailersOnly(stream, GrpcStatus.RESOURCE_EXHAUSTED, `response of ${frame.byteLength} bytes exceeds the limit`);
       return;
     }
     stream.respond(GRPC_HEADERS);
-    stream.write(encodeFrame(bytes));
-    stream.end({ "grpc-status": "0" });
+    stream.write(frame);
+    stream.end(OK_TRAILERS);
   }
 
   private biStream(conn: Connection, stream: H2ServerStream): void {
@@ -148,7 +187,7 @@ export class GrpcServer {
     const sink: StreamSink = {
       send: (type, body) => {
         if (ended || stream.closed) return false;
-        return stream.write(encodeFrame(encodePayload(type, body, this.o.serverIp)));
+        return stream.write(encodePayloadFrame(type, body, this.o.serverIp));
       },
       close: (status, message) => {
         if (ended) return;
