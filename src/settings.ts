@@ -45,6 +45,14 @@ export interface Settings {
   metricsLogIntervalSec: number;
   gmtOffsetHours: number | undefined;
   logLevel: LogLevel;
+  /** tnacos only: server-side empty-push protection (alibaba/nacos#10209). */
+  namingPushEmptyProtection: boolean;
+  namingPushProtectWarmupSec: number;
+  namingPushProtectWindowSec: number;
+  /** A push that would remove more than this share of a service's instances at once is held. */
+  namingPushProtectRatio: number;
+  /** Changes to a service are merged for this long before subscribers are pushed (Nacos: 500 ms). */
+  namingPushDelayMs: number;
 }
 
 export interface SettingsContext {
@@ -156,6 +164,12 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
     metricsLogIntervalSec: read(env, "RNACOS_METRICS_LOG_INTERVAL_SECOND", intIn(5, 86400), "seconds, 5-86400") ?? 60,
     gmtOffsetHours: read(env, "RNACOS_GMT_OFFSET_HOURS", intIn(-12, 14), "an integer -12..14"),
     logLevel: parseLogLevel(env.RUST_LOG),
+    namingPushEmptyProtection: read(env, "TNACOS_NAMING_PUSH_EMPTY_PROTECTION", bool, B) ?? true,
+    namingPushProtectWarmupSec: read(env, "TNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND", intIn(0, 3600), "seconds, 0-3600") ?? 30,
+    namingPushProtectWindowSec: read(env, "TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", intIn(0, 3600), "seconds, 0-3600") ?? 20,
+    namingPushProtectRatio: read(env, "TNACOS_NAMING_PUSH_PROTECT_RATIO",
+      z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/).transform(Number), "a share between 0 and 1, e.g. 0.5") ?? 0.5,
+    namingPushDelayMs: read(env, "TNACOS_NAMING_PUSH_DELAY_MS", intIn(0, 60_000), "milliseconds, 0-60000") ?? 500,
   };
   if (s.namingPerpetualProbeIntervalSec > 0 && s.namingPerpetualProbeIntervalSec < 5) s.namingPerpetualProbeIntervalSec = 5;
   if (s.namingInstanceTimeoutSec < s.namingHealthTimeoutSec) {
@@ -205,4 +219,9 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_METRICS_LOG_INTERVAL_SECOND", "60", "metrics log interval (s, min 5)"],
   ["RNACOS_GMT_OFFSET_HOURS", "local", "log time zone offset"],
   ["RUST_LOG", "info", "log level: error, warn, info, debug"],
+  ["TNACOS_NAMING_PUSH_EMPTY_PROTECTION", "true", "hold back pushes that would empty or collapse a service (tnacos only)"],
+  ["TNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND", "30", "after start, hold every such push this long (tnacos only)"],
+  ["TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", "20", "how long a collapsing push is held before it goes out (tnacos only)"],
+  ["TNACOS_NAMING_PUSH_PROTECT_RATIO", "0.5", "losing more than this share of instances at once counts as a collapse (tnacos only)"],
+  ["TNACOS_NAMING_PUSH_DELAY_MS", "500", "changes are merged this long before a push (tnacos only)"],
 ];

@@ -1,17 +1,19 @@
-/** The ports Node, Bun and Deno implement the same way (node:fs, node:http2, node:net, console, Date). */
+/** The ports Node, Bun and Deno implement the same way (node:fs, node:http2, node:net, node:dgram, console, Date). */
 import type { Platform } from "../../src/ports/platform.ts";
 import { realClock, realTimer } from "./clock.ts";
 import { createNodeFs } from "./fs.ts";
 import { dialH2, serveH2 } from "./h2.ts";
 import { createConsoleLog } from "./log.ts";
 import { netProbe } from "./probe.ts";
+import { nodeUdp } from "./udp.ts";
 
-export function commonPorts(): Pick<Platform, "clock" | "timer" | "fs" | "probe" | "log"> {
+export function commonPorts(): Pick<Platform, "clock" | "timer" | "fs" | "probe" | "udp" | "log"> {
   return {
     clock: realClock,
     timer: realTimer,
     fs: createNodeFs(),
     probe: netProbe,
+    udp: nodeUdp,
     log: (level, gmtOffsetHours) => createConsoleLog(level, realClock, gmtOffsetHours),
   };
 }

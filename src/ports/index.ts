@@ -7,3 +7,4 @@ export type * from "./platform.ts";
 export type * from "./probe.ts";
 export { LOG_LEVELS } from "./log.ts";
 export type * from "./host.ts";
+export type * from "./udp.ts";

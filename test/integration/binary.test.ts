@@ -120,7 +120,8 @@ srv.before(async (ctx) => {
   const saved = process.env.TNACOS_TEST_BINARY;
   process.env.TNACOS_TEST_BINARY = binary();
   try {
-    ctx.srv = await startServerProcess({ RUST_LOG: "info" });
+    // Detection after 1 s idle: the server's ClientDetectionRequest is the push the clients must ack.
+    ctx.srv = await startServerProcess({ RUST_LOG: "info", RNACOS_GRPC_DETECTION_TIMEOUT_SECOND: "1" });
   } finally {
     if (saved === undefined) delete process.env.TNACOS_TEST_BINARY;
     else process.env.TNACOS_TEST_BINARY = saved;
@@ -140,13 +141,15 @@ srv("GET /health answers 200 and the log names the Bun runtime", async ({ srv })
 });
 
 for (const [name, make] of CLIENTS) {
-  srv(`${name}: ServerCheck → ConnectionSetupRequest → SetupAckRequest → HealthCheck OK`, async ({ srv }) => {
+  srv(`${name}: ServerCheck → 301 before setup → ConnectionSetupRequest → SetupAckRequest → HealthCheck OK → push acked`, async ({ srv }) => {
     const client = make(srv!.grpcPort);
     try {
       const check = await client.unary("ServerCheckRequest", { module: "internal" });
       assert.is(check.type, "ServerCheckResponse");
       assert.is(check.body.resultCode, 200);
       assert.match(String(check.body.connectionId), /_127\.0\.0\.1_\d+$/);
+      const early = await client.unary("HealthCheckRequest", { module: "internal" });
+      assert.is(early.body.errorCode, 301, "unary before setup");
       const stream = client.openStream();
       stream.send("ConnectionSetupRequest", SETUP);
       const ack = await stream.incoming.next(5000);
@@ -155,6 +158,11 @@ for (const [name, make] of CLIENTS) {
       assert.is(hc.type, "HealthCheckResponse");
       assert.is(hc.body.resultCode, 200);
       assert.is(hc.body.success, true);
+      const push = await stream.incoming.next(5000);
+      assert.is(push.type, "ClientDetectionRequest");
+      stream.send("ClientDetectionResponse", { resultCode: 200, errorCode: 0, success: true, requestId: push.body.requestId });
+      await new Promise((r) => setTimeout(r, 3500)); // past the reply window: unacked would be dropped
+      assert.is((await client.unary("HealthCheckRequest", { module: "internal" })).type, "HealthCheckResponse", "acked push keeps the connection");
       stream.close();
       await Promise.race([stream.ended, new Promise((r) => setTimeout(r, 5000))]);
     } finally {

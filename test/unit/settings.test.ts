@@ -65,6 +65,19 @@ for (const [name, value, allowed] of bad) {
   });
 }
 
+test("empty-push protection settings: defaults on; ratio and windows validated", () => {
+  const s = loadSettings({}, ctx);
+  assert.is(s.namingPushEmptyProtection, true);
+  assert.is(s.namingPushProtectWarmupSec, 30);
+  assert.is(s.namingPushProtectWindowSec, 20);
+  assert.is(s.namingPushProtectRatio, 0.5);
+  assert.is(s.namingPushDelayMs, 500);
+  const t = loadSettings({ TNACOS_NAMING_PUSH_EMPTY_PROTECTION: "false", TNACOS_NAMING_PUSH_PROTECT_RATIO: "0.8" }, ctx);
+  assert.is(t.namingPushEmptyProtection, false);
+  assert.is(t.namingPushProtectRatio, 0.8);
+  assert.throws(() => loadSettings({ TNACOS_NAMING_PUSH_PROTECT_RATIO: "1.5" }, ctx), /TNACOS_NAMING_PUSH_PROTECT_RATIO="1.5"/);
+});
+
 test("a derived gRPC port past 65535 asks for an explicit one", () => {
   assert.throws(() => loadSettings({ RNACOS_HTTP_PORT: "65000" }, ctx), /RNACOS_GRPC_PORT/);
 });

@@ -9,7 +9,8 @@ import { PersistentState } from "../../naming/persistent-state.ts";
 import { DEFAULT_PROBE, ProbeHealth } from "../../naming/probe-health.ts";
 import { createKvProposer, loadPersistentState } from "../../naming/proposer.ts";
 import { DEFAULT_PUSH, PushEngine, type PushTransport } from "../../naming/push.ts";
-import { DEFAULT_PUSH_GUARD, PushGuard, type PushGuardOptions } from "../../naming/push-guard.ts";
+import { UdpPusher } from "../../naming/udp-push.ts";
+import { PushGuard, type PushGuardOptions } from "../../naming/push-guard.ts";
 import type { NamingRuntime } from "../../naming/runtime.ts";
 import { defaultSwitches } from "../../naming/switches.ts";
 import type { Cancel } from "../../ports/clock.ts";
@@ -23,28 +24,14 @@ import { registerNamingHandlers } from "./naming-handlers.ts";
  * until then the defaults apply and the values can be changed at runtime with
  * PUT /nacos/v1/ns/operator/switches (entries pushEmptyProtection, pushProtectWarmupMillis, ...).
  */
-interface NamingExtraSettings {
-  /** RNACOS_NAMING_PUSH_EMPTY_PROTECTION (default true) */
-  namingPushEmptyProtection?: boolean;
-  /** RNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND (default 30) */
-  namingPushProtectWarmupSec?: number;
-  /** RNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND (default 20) */
-  namingPushProtectWindowSec?: number;
-  /** RNACOS_NAMING_PUSH_PROTECT_RATIO (default 0.5) */
-  namingPushProtectRatio?: number;
-  /** RNACOS_NAMING_PUSH_DELAY_MS (default 500) */
-  namingPushDelayMs?: number;
-}
-
 export function createNamingModule(ctx: ModuleContext): ServerModule {
   const { platform, settings, connections } = ctx;
   const log = ctx.log.child("naming");
-  const extra = settings as unknown as NamingExtraSettings;
   const guardOpts: PushGuardOptions = {
-    enabled: extra.namingPushEmptyProtection ?? DEFAULT_PUSH_GUARD.enabled,
-    warmupMs: (extra.namingPushProtectWarmupSec ?? DEFAULT_PUSH_GUARD.warmupMs / 1000) * 1000,
-    windowMs: (extra.namingPushProtectWindowSec ?? DEFAULT_PUSH_GUARD.windowMs / 1000) * 1000,
-    collapseRatio: extra.namingPushProtectRatio ?? DEFAULT_PUSH_GUARD.collapseRatio,
+    enabled: settings.namingPushEmptyProtection,
+    warmupMs: settings.namingPushProtectWarmupSec * 1000,
+    windowMs: settings.namingPushProtectWindowSec * 1000,
+    collapseRatio: settings.namingPushProtectRatio,
   };
 
   const persistent = new PersistentState();
@@ -63,6 +50,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
     timing: { beatTimeoutMs: settings.namingHealthTimeoutSec * 1000, deleteTimeoutMs: settings.namingInstanceTimeoutSec * 1000 },
   });
   const guard = new PushGuard(guardOpts, platform.clock.monotonic());
+  const udpPusher = new UdpPusher({ clock: platform.clock, timer: platform.timer, log: log.child("udp") });
   const transport: PushTransport = {
     grpc(connectionId, body, timeoutMs) {
       const conn = connections.get(connectionId);
@@ -73,9 +61,12 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       if (sub.kind === "grpc") return connections.get(sub.id)?.registered === true;
       return naming.subscribers.of(sub.serviceKey).some((s) => s.id === sub.id);
     },
+    udp(sub, info, timeoutMs) {
+      return udpPusher.push(sub.ip ?? "", sub.port ?? 0, info, timeoutMs);
+    },
   };
   const push = new PushEngine({ naming, clock: platform.clock, timer: platform.timer, log, transport, guard },
-    { ...DEFAULT_PUSH, delayMs: extra.namingPushDelayMs ?? DEFAULT_PUSH.delayMs });
+    { ...DEFAULT_PUSH, delayMs: settings.namingPushDelayMs });
   const rt: NamingRuntime = {
     naming, push, guard, clock: platform.clock, log, switches: defaultSwitches(guardOpts), udpEnabled: false,
   };
@@ -94,6 +85,11 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
     name: "naming",
     async start() {
       kv = await ctx.kv.open("naming");
+      if (platform.udp) {
+        // Any free port: 1.x clients answer to the datagram's source address.
+        udpPusher.attach(await platform.udp.bind(settings.sdkHost, 0, (d, from) => udpPusher.onDatagram(d, from)));
+        rt.udpEnabled = true;
+      }
       const n = await loadPersistentState(kv, persistent);
       kvProposer = createKvProposer(kv, persistent, log);
       guard.restart(platform.clock.monotonic());
@@ -106,6 +102,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       cancelBeats?.();
       probe?.stop();
       push.stop();
+      await udpPusher.close();
       await kv?.close();
     },
   };
