@@ -61,11 +61,18 @@ const pct = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.fl
 const doneMs = sorted.at(-1) ?? NaN;
 for (const s of subs) s.close();
 
-// Memory per instance: batches of 1,000 from 100 connections (10k), then more (100k).
+// Memory per instance, on a fresh server (the loads above leave heap behind that new data would reuse):
+// 100 connections first, then batches of 1,000 instances up to 10k and 100k; RSS deltas from the
+// baseline taken after the connections are set up and the server idled for 1 s.
+await srv.stop();
+const msrv = await startServerProcess({ RUST_LOG: "warn" });
+const mpid = Number(/tnacos-pid=(\d+)/.exec(msrv.output())?.[1]);
+const mrssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${mpid}/status`, "utf8"))?.[1] ?? 0);
 const mem: string[] = [];
-const before = rssKb();
 const conns = [];
-for (let i = 0; i < 100; i++) conns.push(await namingClient(srv.grpcPort));
+for (let i = 0; i < 100; i++) conns.push(await namingClient(msrv.grpcPort));
+await new Promise((r) => setTimeout(r, 1000));
+const before = mrssKb();
 let total = 0;
 for (const target of [10_000, 100_000]) {
   while (total < target) {
@@ -74,11 +81,12 @@ for (const target of [10_000, 100_000]) {
     await c.request("BatchInstanceRequest", { namespace: "public", serviceName: `m${total / 1000}`, groupName: "DEFAULT_GROUP", type: "batchRegisterInstance", instances });
     total += 1000;
   }
-  await new Promise((r) => setTimeout(r, 500));
-  mem.push(`${target.toLocaleString("en")} instances: RSS +${Math.round((rssKb() - before) / 1024)} MiB (${Math.round(((rssKb() - before) * 1024) / target)} B/instance)`);
+  await new Promise((r) => setTimeout(r, 1000));
+  const delta = mrssKb() - before;
+  mem.push(`${target.toLocaleString("en")} instances: RSS +${Math.round(delta / 1024)} MiB (${Math.round((delta * 1024) / target)} B/instance)`);
 }
 for (const c of conns) c.close();
-await srv.stop();
+await msrv.stop();
 
 console.log(`\n### Registry (runtime ${process.env.TNACOS_TEST_SERVER_RUNTIME}, concurrency ${CONC}, loopback, 2 shared cores)\n`);
 console.log("| load | tnacos | same-run ceiling | share |\n|---|---|---|---|\n" + rows.join("\n"));
