@@ -146,4 +146,31 @@ t("a 1.x client listing with udpPort + clientIP becomes a subscriber", async ({ 
   assert.is(subs.subscribers[0].addrStr, "127.0.0.1:45678");
 });
 
+t("PUT health/instance sets a persistent instance's health only where no checker decides it", async ({ base }) => {
+  const svc = "manual-health";
+  assert.is((await http(base, "POST", `${NS}/instance`, { serviceName: svc, ip: "10.9.7.1", port: 7001, ephemeral: false })).text, "ok");
+  // A second instance, so one unhealthy host is not hidden by the protection threshold (healthy share 0 <= 0).
+  assert.is((await http(base, "POST", `${NS}/instance`, { serviceName: svc, ip: "10.9.7.3", port: 7003, ephemeral: false })).text, "ok");
+  // The default cluster checker is TCP: a manual verdict would fight the probe, so it is refused.
+  const refused = await http(base, "PUT", `${NS}/health/instance`, { serviceName: svc, ip: "10.9.7.1", port: 7001, healthy: false });
+  assert.is(refused.status, 400);
+  assert.match(refused.text, /health check is still working/);
+  assert.is((await http(base, "PUT", `${NS}/cluster`, { serviceName: svc, clusterName: "DEFAULT", healthChecker: JSON.stringify({ type: "NONE" }) })).text, "ok");
+  assert.is((await http(base, "PUT", `${NS}/health/instance`, { serviceName: svc, ip: "10.9.7.1", port: 7001, healthy: false })).text, "ok");
+  const h = await hostsOf(base, svc);
+  assert.is(h.find((x: { ip: string }) => x.ip === "10.9.7.1").healthy, false);
+  const v2 = await http(base, "PUT", "/nacos/v2/ns/health/instance", { serviceName: svc, ip: "10.9.7.1", port: 7001, healthy: true });
+  assert.equal(v2.json(), { code: 0, message: "success", data: "ok" });
+  assert.is((await hostsOf(base, svc)).find((x: { ip: string }) => x.ip === "10.9.7.1").healthy, true);
+  // Missing healthy, unknown instance, ephemeral instance: Nacos-format errors.
+  const miss = await http(base, "PUT", "/nacos/v2/ns/health/instance", { serviceName: svc, ip: "10.9.7.1", port: 7001 });
+  assert.is(miss.status, 400);
+  assert.is(miss.json().code, 21010);
+  assert.is((await http(base, "PUT", `${NS}/health/instance`, { serviceName: svc, ip: "10.9.7.9", port: 1, healthy: true })).status, 404);
+  await http(base, "POST", `${NS}/instance`, { serviceName: "eph-health", ip: "10.9.7.2", port: 7002 });
+  const eph = await http(base, "PUT", `${NS}/health/instance`, { serviceName: "eph-health", ip: "10.9.7.2", port: 7002, healthy: false });
+  assert.is(eph.status, 400);
+  assert.match(eph.text, /ephemeral/);
+});
+
 t.run();

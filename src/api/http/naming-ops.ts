@@ -376,3 +376,28 @@ export async function updateCluster(rt: NamingRuntime, p: Params, face: Face): P
   if (p.has("metadata")) cm.metadata = parseMetadata(p.trimmed("metadata"));
   await rt.naming.updateCluster(svc, cluster, cm);
 }
+
+/**
+ * PUT health/instance: sets the health of a persistent instance by hand. As in Nacos, only where no
+ * checker decides it (the cluster's healthChecker is NONE); ephemeral health belongs to the client.
+ */
+export function updateHealth(rt: NamingRuntime, p: Params, face: Face): void {
+  const svc = serviceFrom(p, face);
+  const ip = checkIp(p.trimmed("ip"));
+  const port = checkPort(p.trimmed("port"));
+  const cluster = checkCluster(p.trimmed("clusterName") ?? p.trimmed("cluster"));
+  const raw = p.trimmed("healthy");
+  if (raw === undefined) throw new NamingError(400, "Param 'healthy' is required.", V2.HEALTHY_PARAM_MISS);
+  const healthy = parseBool(raw, true, "healthy");
+  const key = serviceKey(svc);
+  const found = rt.naming.findInstance(key, ip, port, cluster);
+  if (!found) throw new NamingError(404, `instance ${ip}:${port} not found in ${groupedName(svc.group, svc.name)}`, V2.INSTANCE_NOT_FOUND);
+  if (found.instance.ephemeral) {
+    throw bad(`instance ${ip}:${port} is ephemeral: its health follows its client's beats or connection`, V2.HEALTH_CHECK_STILL_RUNNING);
+  }
+  const checker = (rt.naming.meta(key)?.clusters[cluster] ?? defaultClusterMeta()).healthChecker.type;
+  if (checker !== "NONE") {
+    throw bad(`health check is still working, service: ${groupedName(svc.group, svc.name)} (cluster ${cluster} uses ${checker})`, V2.HEALTH_CHECK_STILL_RUNNING);
+  }
+  rt.naming.setProbedHealth(key, ip, port, healthy);
+}

@@ -61,6 +61,8 @@ export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime): void {
   });
   v1("GET", "/service/subscribers", (p) => json(200, ops.listSubscribers(rt, p, "v1")));
   v1("PUT", "/cluster", async (p) => (await ops.updateCluster(rt, p, "v1"), ok));
+  v1("PUT", "/health/instance", (p) => (ops.updateHealth(rt, p, "v1"), ok));
+  v1("PUT", "/health", (p) => (ops.updateHealth(rt, p, "v1"), ok));
   // ---- v1 catalog and operator
   v1("GET", "/catalog/services", (p) => json(200, ops.catalogServices(rt, p)));
   v1("GET", "/catalog/instances", (p) => json(200, ops.catalogInstances(rt, p, "v1")));
@@ -99,6 +101,7 @@ export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime): void {
     return { count: r.count, services: r.names };
   });
   v2("GET", "/catalog/instances", (p) => ops.catalogInstances(rt, p, "v2"));
+  v2("PUT", "/health/instance", (p) => (ops.updateHealth(rt, p, "v2"), "ok"));
   v2("GET", "/operator/metrics", (p) => ops.metrics(rt, p));
   v2("GET", "/operator/switches", () => rt.switches);
   v2("PUT", "/operator/switches", (p) => (ops.setSwitch(rt, p), "ok"));
