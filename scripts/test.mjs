@@ -32,12 +32,19 @@ const commands = {
   deno: [bin("deno"), ["run", "-A", ...uvuArgs]],
 };
 
+/** Plain output for parsing: NO_COLOR, and no FORCE_COLOR (Node warns when both are set). */
+function childEnv(label, extra) {
+  const env = { ...process.env, NO_COLOR: "1", TNACOS_TEST_RUNTIME: label, ...extra };
+  delete env.FORCE_COLOR;
+  return env;
+}
+
 function run(label, cmd, argv, env = {}) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(cmd, argv, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", TNACOS_TEST_RUNTIME: label, ...env },
+      env: childEnv(label, env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
