@@ -5,6 +5,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import * as http2 from "node:http2";
 import { dialH2 } from "../../platform/shared/h2.ts";
 import type { H2ClientSession, H2Headers } from "../../src/ports/net.ts";
 import { encodeFrame } from "../../src/api/grpc/frame.ts";
@@ -156,6 +157,28 @@ t("1,000 random byte strings and mutated payloads: every call answered, server s
   const ok = decodePayload((await call(h2, "/Request/request", [frame("ServerCheckRequest", {})])).messages[0]);
   assert.is(ok.type, "ServerCheckResponse");
   assert.ok((await fetch(`${srv.httpUrl}/health`)).ok);
+});
+
+t("HTTP/2 keepalive pings are answered, many in a row, and the connection keeps serving (Go SDK pings every 60 s)", async ({ srv }) => {
+  const session = http2.connect(`http://127.0.0.1:${srv.grpcPort}`);
+  session.on("error", () => {});
+  await new Promise((resolve) => session.once("connect", resolve));
+  try {
+    for (let i = 0; i < 20; i++) {
+      const ok = await new Promise<boolean>((resolve) => session.ping((err) => resolve(!err)));
+      assert.ok(ok, `ping ${i} acknowledged`);
+    }
+    const answer = await new Promise<string>((resolve) => {
+      const s = session.request({ ":method": "POST", ":path": "/Request/request", "content-type": "application/grpc", te: "trailers" });
+      const chunks: Buffer[] = [];
+      s.on("data", (c: Buffer) => chunks.push(c));
+      s.on("close", () => resolve(decodePayload(new Uint8Array(Buffer.concat(chunks).subarray(5))).type));
+      s.end(Buffer.from(frame("ServerCheckRequest", {})));
+    });
+    assert.is(answer, "ServerCheckResponse");
+  } finally {
+    session.destroy();
+  }
 });
 
 t.run();
