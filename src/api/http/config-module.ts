@@ -54,7 +54,8 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
     name: "config",
     async start() {
       kv = await ctx.kv.open("config");
-      const p = new LocalLog<ConfigCommand, ConfigResult>(kv, state, log);
+      // A zero-delay timer as the batch window: concurrent publishes from separate requests share one fsync.
+      const p = new LocalLog<ConfigCommand, ConfigResult>(kv, state, log, { defer: (fn) => void ctx.platform.timer.after(0, fn) });
       const report = await p.start();
       proposer = p;
       log.info("config center loaded", {
