@@ -82,6 +82,37 @@ t("concurrent proposals are group-committed: 500 publishes in far fewer batches,
   await a.close();
 });
 
+t("with a timer batch window, proposals from separate turns share a batch; stop() flushes without the timer", async ({ dir }) => {
+  const platform = await currentPlatform();
+  const kv = await platform.kv(dir).open("config");
+  const state = new ConfigState();
+  const deferred: (() => void)[] = [];
+  // A window that only closes when the test says so (and never, for the last proposal).
+  const log = new LocalLog<ConfigCommand, ConfigResult>(kv, state, quiet, { defer: (fn) => void deferred.push(fn) });
+  await log.start();
+  const service = new ConfigService({ state, proposer: log, clock, store: () => kv, maxContent: 1024 });
+  let batches = 0;
+  const origBatch = kv.batch.bind(kv);
+  (kv as { batch: Kv["batch"] }).batch = (ops) => {
+    batches++;
+    return origBatch(ops);
+  };
+  const done: Promise<unknown>[] = [];
+  for (let i = 0; i < 20; i++) {
+    done.push(service.publish({ dataId: `t${i}`, group: "g", content: "x", srcIp: "" }));
+    await new Promise((r) => setTimeout(r, 0)); // a separate turn, like separate HTTP requests
+  }
+  assert.is(batches, 0, "nothing written before the window closes");
+  deferred.shift()!();
+  await Promise.all(done);
+  assert.is(batches, 1, "20 proposals from 20 turns, one batch");
+  const late = service.publish({ dataId: "late", group: "g", content: "y", srcIp: "" });
+  await log.stop(); // the window for `late` never closes by itself
+  await late;
+  assert.is(log.appliedIndex, 21);
+  await kv.close();
+});
+
 t("CAS and unknown namespaces are refused by apply, deterministically", async ({ dir }) => {
   const a = await openNode(dir);
   await a.service.publish({ dataId: "c", group: "g", content: "x", srcIp: "" });
