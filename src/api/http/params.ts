@@ -1,9 +1,8 @@
 /**
  * Nacos endpoints take parameters from the query string or an x-www-form-urlencoded body, for any
  * method (Spring @RequestParam). Form bodies are decoded as UTF-8 whatever charset is declared: the
- * Node config client says GBK but sends UTF-8 (nacos-protocol.md §4.0). The body wins over the query
- * for a name in both, as with Spring's parameter map order (query first, body appended; first read wins
- * in Nacos code, which reads getParameter = first value = query). So: query first.
+ * Node config client says GBK but sends UTF-8 (nacos-protocol.md §4.0). A name present in both keeps
+ * the query's value: the servlet parameter map lists the query first and getParameter returns the first.
  */
 import type { HttpRequest } from "../../ports/net.ts";
 
