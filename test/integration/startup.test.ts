@@ -87,4 +87,34 @@ t("-e FILE sets the ports and log level; the file wins over the environment; SIG
   else await exited; // Deno's child_process reports a child it signalled as killed; process.ts checks exit 0 via a shell
 });
 
+t("`deno task serve -e FILE` (the README's Deno command) starts the server on the file's port", async () => {
+  const port = await freePort();
+  const grpc = await freePort();
+  const f = join(dir, "env-deno-task");
+  writeFileSync(f, `RNACOS_HTTP_PORT=${port}\nRNACOS_GRPC_PORT=${grpc}\nRNACOS_SDK_HOST=127.0.0.1\nRNACOS_DATA_DIR=${join(dir, "data-task")}\nRUST_LOG=warn\n`);
+  const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
+  const child = spawn(join(root, "node_modules", ".bin", "deno"), ["task", "serve", "-e", f], {
+    cwd: root, env: { PATH: process.env.PATH ?? "", HOME: tmpdir() }, stdio: ["ignore", "pipe", "pipe"], detached: true,
+  });
+  let out = "";
+  child.stdout.on("data", (c) => (out += c));
+  child.stderr.on("data", (c) => (out += c));
+  try {
+    const deadline = Date.now() + 20_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200 && child.exitCode === null) {
+      status = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0);
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.is(status, 200, `deno task serve did not answer:\n${out}`);
+  } finally {
+    // The task runner and the server form one process group: end both.
+    try {
+      process.kill(-child.pid!, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+});
+
 t.run();
