@@ -1,6 +1,6 @@
 /** HTTP/1.1 on Bun.serve: twice as fast as node:http on Bun (runtime-facts §2). */
-import type { HttpRequest, HttpServeOptions, Listener } from "../../src/ports/net.ts";
-import { readLimited } from "../shared/body-limit.ts";
+import type { HttpServeOptions, Listener } from "../../src/ports/net.ts";
+import { lightRequest } from "../shared/body-limit.ts";
 
 export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
   const server = Bun.serve({
@@ -9,14 +9,7 @@ export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
     maxRequestBodySize: opts.maxBodyBytes,
     idleTimeout: 120,
     async fetch(req, srv) {
-      const light: HttpRequest = {
-        method: req.method,
-        url: req.url,
-        header: (n) => req.headers.get(n) ?? undefined,
-        headers: () => Object.fromEntries(req.headers),
-        text: () => readLimited(req.body, opts.maxBodyBytes),
-        remoteAddress: (srv.requestIP(req)?.address ?? "").replace(/^::ffff:/, ""),
-      };
+      const light = lightRequest(req, srv.requestIP(req)?.address ?? "", opts.maxBodyBytes);
       const r = await opts.handler(light);
       return new Response(r.body as BodyInit | undefined, { status: r.status, headers: r.headers });
     },

@@ -1,6 +1,6 @@
 /** HTTP/1.1 on Deno.serve. */
-import type { HttpRequest, HttpServeOptions, Listener } from "../../src/ports/net.ts";
-import { readLimited } from "../shared/body-limit.ts";
+import type { HttpServeOptions, Listener } from "../../src/ports/net.ts";
+import { lightRequest } from "../shared/body-limit.ts";
 
 export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
   return new Promise((resolve, reject) => {
@@ -20,14 +20,7 @@ export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
           return new Response("server error", { status: 500 });
         },
       }, async (req, info) => {
-        const light: HttpRequest = {
-          method: req.method,
-          url: req.url,
-          header: (n) => req.headers.get(n) ?? undefined,
-          headers: () => Object.fromEntries(req.headers),
-          text: () => readLimited(req.body, opts.maxBodyBytes),
-          remoteAddress: ((info.remoteAddr as Deno.NetAddr).hostname ?? "").replace(/^::ffff:/, ""),
-        };
+        const light = lightRequest(req, (info.remoteAddr as Deno.NetAddr).hostname ?? "", opts.maxBodyBytes);
         const r = await opts.handler(light);
         return new Response(r.body as BodyInit | undefined, { status: r.status, headers: r.headers });
       });

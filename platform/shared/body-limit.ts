@@ -1,3 +1,17 @@
+import type { HttpRequest } from "../../src/ports/net.ts";
+
+/** The light request of the net port over a WHATWG Request (Bun.serve and Deno.serve). */
+export function lightRequest(req: Request, remoteAddress: string, maxBodyBytes: number): HttpRequest {
+  return {
+    method: req.method,
+    url: req.url,
+    header: (n) => req.headers.get(n) ?? undefined,
+    headers: () => Object.fromEntries(req.headers),
+    text: () => readLimited(req.body, maxBodyBytes),
+    remoteAddress: remoteAddress.replace(/^::ffff:/, ""),
+  };
+}
+
 /** Thrown by HttpRequest.text() when a body exceeds the listener's limit; the HTTP layer answers 413. */
 export function bodyTooLarge(limit: number): Error {
   const e = new Error(`request body exceeds ${limit} bytes`);

@@ -1,7 +1,7 @@
 /**
  * Seeded pseudo-random numbers for the deterministic cores and the simulator: one seed replays a whole
  * run. The generator is xoshiro128** (fast, 128-bit state, good statistical quality) seeded through
- * splitmix32 so that nearby seeds (1, 2, 3...) give unrelated streams. Pure: no Math.random, no Date.
+ * splitmix32 so that nearby seeds (1, 2, 3...) give unrelated streams. Pure: no ambient randomness or clock.
  */
 export interface Prng {
   /** The next 32-bit unsigned integer. */
