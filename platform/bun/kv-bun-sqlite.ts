@@ -3,11 +3,9 @@
  * `bun build --compile` binaries. Same on-disk format and behaviour as kv-node-sqlite (shared kv-sql).
  */
 import { Database } from "bun:sqlite";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import type { Kv, KvFactory } from "../../src/ports/kv.ts";
-import { checkStoreName } from "../shared/kv-checks.ts";
-import { createSqlKv, type SqlDriver, type SqlParam, type SqlStatement } from "../shared/kv-sql.ts";
+import type { KvFactory } from "../../src/ports/kv.ts";
+import type { SqlDriver, SqlParam, SqlStatement } from "../shared/kv-sql.ts";
+import { createSqlKvFactory } from "../shared/kv-sql-factory.ts";
 
 function driver(db: Database): SqlDriver {
   return {
@@ -28,19 +26,6 @@ function driver(db: Database): SqlDriver {
 
 /** Opens `<dir>/<name>.sqlite` stores; `dir` is created on first open if missing. */
 export function createBunSqliteKvFactory(dir: string): KvFactory {
-  return {
-    async open(name: string): Promise<Kv> {
-      checkStoreName(name);
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, `${name}.sqlite`);
-      // strict: unknown named parameters throw instead of binding NULL.
-      const db = new Database(file, { create: true, readwrite: true, strict: true });
-      try {
-        return createSqlKv(driver(db), JSON.stringify(file));
-      } catch (e) {
-        db.close();
-        throw e;
-      }
-    },
-  };
+  // strict: unknown named parameters throw instead of binding NULL.
+  return createSqlKvFactory(dir, (file) => driver(new Database(file, { create: true, readwrite: true, strict: true })));
 }
