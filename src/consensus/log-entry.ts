@@ -3,7 +3,7 @@
  * so a half-written, truncated or garbled entry (a torn tail) is told apart from a whole one on start.
  * Keys are `log:<index, 16 digits>` so the kv's byte order is the log order.
  */
-import { crc32 } from "./crc32.ts";
+import { crc32 } from "../lib/crc32.ts";
 
 export const LOG_PREFIX = "log:";
 /** Highest index applied to the state in the store; written in the same batch as the state change. */

@@ -1,0 +1,641 @@
+/**
+ * Drives the sans-I/O Raft core with real time, storage and peers: ticks from the Timer port, one kv
+ * batch per Ready (log entries + hard state + state-machine changes + applied index: one fsync shared
+ * by every request of the same turn), then sends, then tells the state machines' `committed()` hooks
+ * (pushes and listeners fire there, on every node), then resolves the waiting callers.
+ *
+ * Writes may be made on any node: a follower forwards the command to the leader, which answers after
+ * the entry is applied there; the follower then waits until it has applied the entry itself, so a
+ * client that reads back from the node it wrote to sees its write.
+ */
+import type { Timer, Cancel } from "../ports/clock.ts";
+import type { Kv, KvOp, KvValue } from "../ports/kv.ts";
+import type { Log } from "../ports/log.ts";
+import type { Prng } from "../lib/prng.ts";
+import { assert } from "../lib/assert.ts";
+import type { StateMachine } from "../consensus/proposer.ts";
+import type { ReplicatedCommand } from "../consensus/composite-state.ts";
+import { DEFAULT_RAFT_OPTIONS, Raft, type ProposeResult } from "../raft/raft.ts";
+import { type ConfChange, type ConfState, emptyMessage, type Member, type Message, type NodeId, type Ready, type SnapshotMeta } from "../raft/types.ts";
+import {
+  appendOps, appliedOps, compactOps, hardStateOp, installOps, loadRaft, readStatePairs,
+} from "../storage/raft-storage.ts";
+import { decodePairs, encodePairs } from "../storage/snapshot-codec.ts";
+import type { PeerTransport } from "./transport.ts";
+import { ClusterError, decodeJson, encodeJson, packChunk, unpackChunk } from "./host-wire.ts";
+
+export interface RaftHostOptions {
+  id: NodeId;
+  /** This node's advertised gRPC address. */
+  addr: string;
+  kv: Kv;
+  timer: Timer;
+  /** Monotonic milliseconds (for "how long without a leader"). */
+  now: () => number;
+  log: Log;
+  prng: Prng;
+  transport: PeerTransport;
+  sm: StateMachine<ReplicatedCommand, unknown>;
+  tickMs: number;
+  electionTicks: number;
+  /** Entries between compactions (RNACOS_RAFT_SNAPSHOT_LOG_SIZE). */
+  snapshotLogSize: number;
+  /** A write not applied within this is answered with an error. */
+  proposeTimeoutMs: number;
+  snapshotChunkBytes: number;
+  maxSnapshotBytes: number;
+  /** The batch window: when a Ready is cut after the first event (a zero-delay timer groups a poll's requests). */
+  defer: (fn: () => void) => void;
+  /** Storage failed under us: the process must stop rather than serve from a state the disk lacks. */
+  onFatal: (e: Error) => void;
+  autoPromote: boolean;
+}
+
+export interface BootstrapOptions {
+  /** RNACOS_RAFT_AUTO_INIT: a first start forms a one-node cluster. */
+  autoInit: boolean;
+  /** RNACOS_RAFT_JOIN_ADDR: on first start (or while not yet a member), ask these nodes to admit us. */
+  joinAddrs: string[];
+  /** Carries data of the pre-Raft single-node format into the store; returns its last applied index. */
+  upgrade?: () => Promise<number>;
+}
+
+interface PendingProposal {
+  term: number;
+  resolve(r: { index: number; result: unknown }): void;
+  reject(e: Error): void;
+  cancel: Cancel;
+}
+
+interface AppliedWaiter {
+  index: number;
+  resolve(): void;
+  reject(e: Error): void;
+  cancel: Cancel;
+}
+
+export const RAFT_DEFAULTS = {
+  tickMs: 100,
+  electionTicks: 10,
+  proposeTimeoutMs: 10_000,
+  snapshotChunkBytes: 1024 * 1024,
+  maxSnapshotBytes: 1024 * 1024 * 1024,
+};
+
+export class RaftHost {
+  readonly id: NodeId;
+  private readonly o: RaftHostOptions;
+  private core!: Raft;
+  private applied = 0;
+  private readonly pending = new Map<number, PendingProposal>();
+  private waiters: AppliedWaiter[] = [];
+  private readonly reads = new Map<string, { resolve(index: number): void; reject(e: Error): void; cancel: Cancel }>();
+  private leaderWaiters: { resolve(): void; cancel: Cancel }[] = [];
+  private readSeq = 0;
+  private scheduled = false;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private failed: Error | undefined;
+  private cancelTick: Cancel | undefined;
+  /** When this node last knew a leader (monotonic ms); -1 = it knows one now. */
+  private leaderlessSince = -1;
+  /** Snapshot chunks being received from the leader, and a complete one waiting for the core. */
+  private assembling: { index: number; next: number; bytes: number; pairs: [string, KvValue][] } | undefined;
+  private incoming: { meta: SnapshotMeta; pairs: [string, KvValue][] } | undefined;
+  private outgoing: { meta: SnapshotMeta; chunks: Uint8Array[] } | undefined;
+  private readonly sendingSnapshot = new Set<NodeId>();
+  private joining: Promise<void> | undefined;
+  private readonly leaderListeners: ((leader: NodeId) => void)[] = [];
+
+  constructor(o: RaftHostOptions) {
+    this.o = o;
+    this.id = o.id;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async start(b: BootstrapOptions): Promise<void> {
+    const { kv, log } = this.o;
+    let loaded = await loadRaft(kv, log);
+    if (loaded.fresh) {
+      const applied = b.upgrade ? await b.upgrade() : 0;
+      const conf: ConfState = b.autoInit ? { voters: [{ id: this.id, addr: this.o.addr }], learners: [] } : { voters: [], learners: [] };
+      const ops: KvOp[] = [...compactOps(applied, 0), hardStateOp({ term: 0, vote: 0, commit: applied })];
+      appliedOps(applied, conf, ops);
+      await kv.batch(ops);
+      log.info(b.autoInit ? "raft: initialised a one-node cluster" : "raft: first start without auto-init; waiting to join", { id: this.id, addr: this.o.addr, applied });
+      loaded = await loadRaft(kv, log);
+    } else {
+      this.refreshOwnAddress(loaded.snapshot.conf);
+    }
+    this.core = new Raft({ ...DEFAULT_RAFT_OPTIONS, id: this.id, prng: this.o.prng, electionTicks: this.o.electionTicks, autoPromote: this.o.autoPromote }, loaded);
+    await this.o.sm.load(kv);
+    this.applied = loaded.applied;
+    this.leaderlessSince = this.o.now();
+    this.o.transport.onRaft((msgs) => this.receive(msgs));
+    this.o.transport.onCall("raft.propose", (body) => this.onForwardedPropose(body));
+    this.o.transport.onCall("raft.conf", (body) => this.onForwardedConf(body));
+    this.o.transport.onCall("raft.snapshot", (body) => this.onSnapshotChunk(body));
+    this.o.transport.onCall("raft.status", () => Promise.resolve(encodeJson(this.status())));
+    this.cancelTick = this.o.timer.every(this.o.tickMs, () => this.tick());
+    log.info("raft: started", {
+      id: this.id, term: loaded.hardState.term, applied: loaded.applied, commit: loaded.hardState.commit,
+      lastIndex: loaded.snapshot.index + loaded.entries.length, voters: loaded.snapshot.conf.voters.map((m) => m.id).join(","), dropped: loaded.dropped,
+    });
+    const c = this.core.conf;
+    if (c.voters.length === 1 && c.voters[0].id === this.id && c.learners.length === 0) {
+      // Alone: no one to wait for, so take leadership now instead of after an election timeout.
+      for (let i = 0; i < this.o.electionTicks * 2 && this.core.role !== "leader"; i++) this.core.tick();
+      this.schedule();
+    }
+    if (b.joinAddrs.length > 0 && c.voters.length === 0 && !c.learners.some((m) => m.id === this.id)) {
+      this.joining = this.joinLoop(b.joinAddrs);
+    }
+  }
+
+  /**
+   * Graceful stop: a leader first hands leadership to the most caught-up voter (so writes resume at once,
+   * not after an election timeout), then everything in flight is written out.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    if (this.core?.role === "leader" && this.core.conf.voters.length > 1) await this.transferLeadership(2_000).catch(() => undefined);
+    this.stopped = true;
+    this.cancelTick?.();
+    while (this.running) await this.running;
+    const err = new ClusterError(503, "the node is shutting down");
+    for (const p of this.pending.values()) {
+      p.cancel();
+      p.reject(err);
+    }
+    this.pending.clear();
+    for (const w of this.waiters) {
+      w.cancel();
+      w.reject(err);
+    }
+    this.waiters = [];
+    for (const r of this.reads.values()) {
+      r.cancel();
+      r.reject(err);
+    }
+    this.reads.clear();
+    await this.joining?.catch(() => undefined);
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  /**
+   * Replicates `cmd` and resolves with the state machine's result once this node has applied it.
+   * Rejects with a ClusterError when it could not be committed (no leader, timeout, shutdown).
+   */
+  async propose(cmd: ReplicatedCommand): Promise<unknown> {
+    const data = JSON.stringify(cmd);
+    const deadline = this.o.now() + this.o.proposeTimeoutMs;
+    for (;;) {
+      this.checkUsable();
+      const leader = this.core.leader;
+      if (leader === this.id) {
+        const { index, result } = await this.proposeLocal(data, (d) => this.core.propose(d), deadline);
+        await this.waitApplied(index, deadline);
+        return result;
+      }
+      if (leader !== 0) {
+        const to = this.core.member(leader);
+        if (to) {
+          const reply = decodeJson<{ index: number; result: unknown }>(
+            await this.o.transport.call(to, "raft.propose", encodeJson({ data }), Math.max(1, deadline - this.o.now())),
+          );
+          await this.waitApplied(reply.index, deadline);
+          return reply.result;
+        }
+      }
+      await this.waitForLeader(deadline);
+    }
+  }
+
+  /** A membership change, made on the leader (forwarded there from any node). Resolves once applied here. */
+  async changeMembership(cc: ConfChange): Promise<void> {
+    const deadline = this.o.now() + this.o.proposeTimeoutMs;
+    for (;;) {
+      this.checkUsable();
+      const leader = this.core.leader;
+      if (leader === this.id) {
+        const { index } = await this.proposeLocal(JSON.stringify(cc), () => this.core.proposeConfChange(cc), deadline);
+        await this.waitApplied(index, deadline);
+        return;
+      }
+      const to = leader !== 0 ? this.core.member(leader) : undefined;
+      if (to) {
+        const { index } = decodeJson<{ index: number }>(await this.o.transport.call(to, "raft.conf", encodeJson(cc), Math.max(1, deadline - this.o.now())));
+        await this.waitApplied(index, deadline);
+        return;
+      }
+      await this.waitForLeader(deadline);
+    }
+  }
+
+  /** Linearizable read barrier: resolves once this node has applied everything committed before the call. */
+  async readBarrier(): Promise<void> {
+    this.checkUsable();
+    const deadline = this.o.now() + this.o.proposeTimeoutMs;
+    if (this.core.leader === 0) await this.waitForLeader(deadline);
+    const ctx = `${this.id}-${++this.readSeq}`;
+    const index = await new Promise<number>((resolve, reject) => {
+      const cancel = this.o.timer.after(Math.max(1, deadline - this.o.now()), () => {
+        this.reads.delete(ctx);
+        reject(new ClusterError(503, "linearizable read timed out: no quorum confirmed the leader"));
+      });
+      this.reads.set(ctx, { resolve, reject, cancel });
+      this.core.readIndex(ctx);
+      this.schedule();
+    });
+    await this.waitApplied(index, deadline);
+  }
+
+  /** Hands leadership to the most caught-up other voter and waits until someone else leads. */
+  async transferLeadership(timeoutMs: number): Promise<void> {
+    if (this.core.role !== "leader") return;
+    const target = this.core.progressOf().filter((p) => !p.learner).sort((a, b) => b.match - a.match)[0];
+    if (!target) return;
+    this.core.transferLeader(target.id);
+    this.schedule();
+    const deadline = this.o.now() + timeoutMs;
+    while (this.core.leader === this.id && this.o.now() < deadline) {
+      await new Promise<void>((r) => this.o.timer.after(this.o.tickMs, r));
+    }
+    this.o.log.info("raft: leadership handed over", { to: target.id, leader: this.core.leader });
+  }
+
+  // ---- state for admin endpoints and health ---------------------------------------------------
+
+  status() {
+    const c = this.core;
+    return {
+      id: this.id, addr: this.o.addr, role: c.role, term: c.term, leader: c.leader,
+      leaderAddr: c.leader !== 0 ? (c.member(c.leader)?.addr ?? "") : "",
+      commitIndex: c.log.committed, appliedIndex: this.applied, lastLogIndex: c.log.lastIndex(), snapshotIndex: c.log.snapIndex,
+      voters: c.conf.voters, learners: c.conf.learners, progress: c.role === "leader" ? c.progressOf() : [],
+    };
+  }
+
+  get leaderId(): NodeId {
+    return this.core.leader;
+  }
+
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  members(): ConfState {
+    return this.core.confState();
+  }
+
+  /** Milliseconds this node has been without a known leader (0 while it knows one). */
+  leaderlessForMs(): number {
+    return this.leaderlessSince < 0 ? 0 : this.o.now() - this.leaderlessSince;
+  }
+
+  electionTimeoutMs(): number {
+    return this.o.tickMs * this.o.electionTicks * 2;
+  }
+
+  onLeaderChange(fn: (leader: NodeId) => void): void {
+    this.leaderListeners.push(fn);
+  }
+
+  // ---- the loop -------------------------------------------------------------------------------
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.core.tick();
+    this.schedule();
+  }
+
+  private receive(msgs: Message[]): void {
+    if (this.stopped || this.failed) return;
+    for (const m of msgs) if (m.to === this.id) this.core.step(m);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped || this.failed) return;
+    this.scheduled = true;
+    this.o.defer(() => {
+      this.scheduled = false;
+      if (this.running) return; // the running loop re-checks hasReady() before it ends
+      this.running = this.drain().catch((e: Error) => this.fail(e)).finally(() => {
+        this.running = undefined;
+        if (!this.failed && this.core.hasReady()) this.schedule();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.failed && this.core.hasReady()) {
+      const rd = this.core.ready();
+      try {
+        await this.handle(rd);
+      } finally {
+        this.core.advance();
+      }
+    }
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    const { kv, sm, log } = this.o;
+    const ops: KvOp[] = [];
+    if (rd.snapshot) {
+      const inc = this.incoming;
+      assert(inc !== undefined && inc.meta.index === rd.snapshot.index, "snapshot accepted by the core without its data");
+      ops.push(...installOps(rd.snapshot, inc.pairs, rd.hardState ?? this.core.hardState()));
+      this.incoming = undefined;
+    }
+    appendOps(rd.entries, ops);
+    if (rd.hardState) ops.push(hardStateOp(rd.hardState));
+    const done: { index: number; term: number; cmd?: ReplicatedCommand; result?: unknown; error?: Error }[] = [];
+    for (const e of rd.committed) {
+      if (e.type !== "normal" || e.data === "") {
+        done.push({ index: e.index, term: e.term });
+        continue;
+      }
+      try {
+        const cmd = JSON.parse(e.data) as ReplicatedCommand;
+        const a = sm.apply(cmd, e.index);
+        for (const op of a.ops) ops.push(op);
+        done.push({ index: e.index, term: e.term, cmd, result: a.result });
+      } catch (err) {
+        // A throwing apply is a bug; the entry becomes a no-op (identically on every node: same code).
+        log.error("raft: state machine threw; entry skipped", { index: e.index, error: err as Error });
+        done.push({ index: e.index, term: e.term, error: err as Error });
+      }
+    }
+    if (rd.committed.length > 0) appliedOps(rd.committed[rd.committed.length - 1].index, this.core.confState(), ops);
+    if (ops.length > 0) await kv.batch(ops);
+    if (rd.snapshot) {
+      await sm.load(kv);
+      this.applied = rd.snapshot.index;
+      log.info("raft: installed a snapshot from the leader", { index: rd.snapshot.index, term: rd.snapshot.term });
+    }
+
+    for (const m of rd.messages) {
+      if (m.type === "snapshot") await this.sendSnapshot(m);
+    }
+    this.send(rd.messages.filter((m) => m.type !== "snapshot"));
+
+    for (const d of done) {
+      if (d.cmd) {
+        try {
+          sm.committed(d.cmd, d.index, d.result);
+        } catch (err) {
+          log.error("raft: commit hook threw", { index: d.index, error: err as Error });
+        }
+      }
+      this.applied = d.index;
+      const p = this.pending.get(d.index);
+      if (p) {
+        this.pending.delete(d.index);
+        p.cancel();
+        if (p.term !== d.term) p.reject(new ClusterError(503, "the write was not committed: leadership changed; retry"));
+        else if (d.error) p.reject(new ClusterError(500, `the write failed to apply: ${d.error.message}`));
+        else p.resolve({ index: d.index, result: d.result });
+      }
+    }
+    if (rd.snapshot || done.length > 0) this.releaseWaiters();
+    for (const r of rd.readStates) {
+      const w = this.reads.get(r.requestId);
+      if (!w) continue;
+      this.reads.delete(r.requestId);
+      w.cancel();
+      w.resolve(r.index);
+    }
+    if (rd.softState) this.leaderChanged(rd.softState.leader);
+    await this.maybeCompact();
+  }
+
+  private send(msgs: Message[]): void {
+    if (msgs.length === 0) return;
+    const byPeer = new Map<NodeId, Message[]>();
+    for (const m of msgs) {
+      let l = byPeer.get(m.to);
+      if (!l) byPeer.set(m.to, (l = []));
+      l.push(m);
+    }
+    for (const [to, list] of byPeer) {
+      const member = this.core.member(to);
+      if (member) this.o.transport.sendRaft(member, list);
+    }
+  }
+
+  private leaderChanged(leader: NodeId): void {
+    this.leaderlessSince = leader === 0 ? this.o.now() : -1;
+    this.o.log.info("raft: leader changed", { leader, term: this.core.term, role: this.core.role });
+    if (leader !== 0) {
+      const ws = this.leaderWaiters;
+      this.leaderWaiters = [];
+      for (const w of ws) {
+        w.cancel();
+        w.resolve();
+      }
+    }
+    for (const fn of this.leaderListeners) fn(leader);
+  }
+
+  private async maybeCompact(): Promise<void> {
+    const snapIndex = this.core.log.snapIndex;
+    if (this.applied - snapIndex < this.o.snapshotLogSize) return;
+    const term = this.core.log.term(this.applied);
+    assert(term !== undefined, "applied entry must be in the log");
+    await this.o.kv.batch(compactOps(this.applied, term));
+    this.core.compact(this.applied);
+    this.o.log.info("raft: log compacted", { through: this.applied, dropped: this.applied - snapIndex });
+  }
+
+  private fail(e: Error): void {
+    if (this.failed) return;
+    this.failed = e;
+    this.o.log.error("raft: storage failed; this node stops serving writes", { error: e });
+    this.o.onFatal(e);
+  }
+
+  private checkUsable(): void {
+    if (this.stopped) throw new ClusterError(503, "the node is shutting down");
+    if (this.failed) throw new ClusterError(500, `the node's storage failed: ${this.failed.message}`);
+  }
+
+  // ---- waiting --------------------------------------------------------------------------------
+
+  private proposeLocal(data: string, propose: (data: string) => ProposeResult, deadline: number): Promise<{ index: number; result: unknown }> {
+    const r = propose(data);
+    if (!r.ok) {
+      if (r.reason === "notLeader" || r.reason === "transferring") return Promise.reject(new ClusterError(503, `${r.message}; retry`));
+      return Promise.reject(new ClusterError(r.reason === "badConfChange" ? 400 : 503, r.message));
+    }
+    this.schedule();
+    return new Promise((resolve, reject) => {
+      const cancel = this.o.timer.after(Math.max(1, deadline - this.o.now()), () => {
+        this.pending.delete(r.index);
+        reject(new ClusterError(504, "the write was not committed in time (no quorum?); its outcome is unknown"));
+      });
+      this.pending.set(r.index, { term: r.term, resolve, reject, cancel });
+    });
+  }
+
+  private waitApplied(index: number, deadline: number): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w: AppliedWaiter = {
+        index, resolve, reject,
+        cancel: this.o.timer.after(Math.max(1, deadline - this.o.now()), () => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          reject(new ClusterError(504, `committed, but this node has not applied it in time (applied ${this.applied} < ${index})`));
+        }),
+      };
+      this.waiters.push(w);
+    });
+  }
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const keep: AppliedWaiter[] = [];
+    for (const w of this.waiters) {
+      if (w.index <= this.applied) {
+        w.cancel();
+        w.resolve();
+      } else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  private waitForLeader(deadline: number): Promise<void> {
+    const left = deadline - this.o.now();
+    if (left <= 0) return Promise.reject(new ClusterError(503, "no raft leader is known; the cluster may have lost its quorum"));
+    return new Promise((resolve) => {
+      const w = {
+        resolve,
+        cancel: this.o.timer.after(Math.min(left, this.o.tickMs * 5), () => {
+          this.leaderWaiters = this.leaderWaiters.filter((x) => x !== w);
+          resolve();
+        }),
+      };
+      this.leaderWaiters.push(w);
+    });
+  }
+
+  // ---- calls from peers -----------------------------------------------------------------------
+
+  private async onForwardedPropose(body: Uint8Array): Promise<Uint8Array> {
+    const { data } = decodeJson<{ data: string }>(body);
+    this.checkUsable();
+    if (this.core.role !== "leader") throw new ClusterError(503, "not the leader; retry");
+    const r = await this.proposeLocal(data, (d) => this.core.propose(d), this.o.now() + this.o.proposeTimeoutMs);
+    return encodeJson(r);
+  }
+
+  private async onForwardedConf(body: Uint8Array): Promise<Uint8Array> {
+    const cc = decodeJson<ConfChange>(body);
+    this.checkUsable();
+    if (this.core.role !== "leader") {
+      // A joining node may ask any member: pass it on.
+      const to = this.core.leader !== 0 ? this.core.member(this.core.leader) : undefined;
+      if (!to) throw new ClusterError(503, "no raft leader is known; retry");
+      return await this.o.transport.call(to, "raft.conf", body, this.o.proposeTimeoutMs);
+    }
+    if (cc.op === "addLearner") {
+      const m = this.core.member(cc.id);
+      // Idempotent join: a node that retries after its first request succeeded is already in.
+      if (m && m.addr === cc.addr) return encodeJson({ index: this.applied });
+    }
+    const { index } = await this.proposeLocal(JSON.stringify(cc), () => this.core.proposeConfChange(cc), this.o.now() + this.o.proposeTimeoutMs);
+    return encodeJson({ index });
+  }
+
+  private async joinLoop(addrs: string[]): Promise<void> {
+    let delay = 500;
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const addr = addrs[attempt % addrs.length];
+      try {
+        await this.o.transport.call({ id: 0, addr }, "raft.conf", encodeJson({ op: "addLearner", id: this.id, addr: this.o.addr } satisfies ConfChange), 10_000);
+        this.o.log.info("raft: joined the cluster as a learner; it becomes a voter once caught up", { via: addr });
+        return;
+      } catch (e) {
+        this.o.log.warn("raft: join failed; retrying", { via: addr, error: (e as Error).message, retryInMs: delay });
+      }
+      await new Promise<void>((r) => this.o.timer.after(delay, r));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  /** Called inside the loop (no apply runs meanwhile), so the scanned state is exactly at `applied`. */
+  private async sendSnapshot(m: Message): Promise<void> {
+    const to = this.core.member(m.to);
+    if (!to || this.sendingSnapshot.has(m.to)) return;
+    if (!this.outgoing || this.outgoing.meta.index !== this.applied) {
+      const pairs = await readStatePairs(this.o.kv, this.o.maxSnapshotBytes);
+      const term = this.core.log.term(this.applied);
+      assert(term !== undefined, "applied entry must be in the log");
+      this.outgoing = { meta: { index: this.applied, term, conf: this.core.confState() }, chunks: encodePairs(pairs, this.o.snapshotChunkBytes) };
+    }
+    const snap = this.outgoing;
+    const term = this.core.term;
+    this.sendingSnapshot.add(m.to);
+    this.o.log.info("raft: sending a snapshot", { to: m.to, index: snap.meta.index, chunks: snap.chunks.length });
+    void (async () => {
+      let ok = false;
+      try {
+        for (let i = 0; i < snap.chunks.length; i++) {
+          const header = { term, from: this.id, meta: snap.meta, seq: i, last: i === snap.chunks.length - 1 };
+          await this.o.transport.call(to, "raft.snapshot", packChunk(header, snap.chunks[i]), 30_000);
+        }
+        ok = true;
+      } catch (e) {
+        this.o.log.warn("raft: snapshot send failed; will retry", { to: m.to, error: (e as Error).message });
+      } finally {
+        this.sendingSnapshot.delete(m.to);
+        if (!this.stopped && !this.failed) {
+          const st = emptyMessage("snapshotStatus", m.to, this.id, this.core.term);
+          st.reject = !ok;
+          this.core.step(st);
+          this.schedule();
+        }
+      }
+    })();
+  }
+
+  private onSnapshotChunk(body: Uint8Array): Promise<Uint8Array> {
+    const { header, data } = unpackChunk<{ term: number; from: NodeId; meta: SnapshotMeta; seq: number; last: boolean }>(body);
+    if (header.seq === 0) this.assembling = { index: header.meta.index, next: 0, bytes: 0, pairs: [] };
+    const a = this.assembling;
+    if (!a || a.index !== header.meta.index || a.next !== header.seq) {
+      this.assembling = undefined;
+      return Promise.reject(new ClusterError(400, "snapshot chunk out of order; restart the transfer"));
+    }
+    a.bytes += data.byteLength;
+    if (a.bytes > this.o.maxSnapshotBytes) {
+      this.assembling = undefined;
+      return Promise.reject(new ClusterError(413, `snapshot larger than ${this.o.maxSnapshotBytes} bytes`));
+    }
+    decodePairs(data, a.pairs);
+    a.next++;
+    if (header.last) {
+      this.assembling = undefined;
+      this.incoming = { meta: header.meta, pairs: a.pairs };
+      const m = emptyMessage("snapshot", header.from, this.id, header.term);
+      m.snapshot = header.meta;
+      this.core.step(m);
+      this.schedule();
+    }
+    return Promise.resolve(new Uint8Array(0));
+  }
+
+  /** rnacos rewrites a single node's own address when RNACOS_RAFT_NODE_ADDR changed; a log entry would be needed for more. */
+  private refreshOwnAddress(conf: ConfState): void {
+    const me = conf.voters.find((m) => m.id === this.id);
+    if (me && me.addr !== this.o.addr) {
+      this.o.log.warn("raft: RNACOS_RAFT_NODE_ADDR differs from the stored membership; the stored address is kept", { stored: me.addr, env: this.o.addr });
+    }
+  }
+}
+
+export type { Member };

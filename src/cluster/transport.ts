@@ -1,0 +1,22 @@
+/**
+ * How cluster hosts reach each other. Two kinds of traffic: Raft messages (fire-and-forget, batched;
+ * Raft retries whatever is lost) and calls (request/response: forwarded writes, ReadIndex from a
+ * follower host, snapshot chunks, joins). The real implementation runs on the gRPC port
+ * (peer-transport.ts); simulations use one on the sim network. Hosts see only this interface.
+ */
+import type { Member, Message, NodeId } from "../raft/types.ts";
+
+export type RaftHandler = (msgs: Message[]) => void;
+/** Answers a call; a rejection travels back to the caller as an Error with the same message. */
+export type CallHandler = (body: Uint8Array, from: NodeId) => Promise<Uint8Array>;
+
+export interface PeerTransport {
+  /** Queues messages for `to`. Never blocks and never throws: a full queue or a dead link drops them. */
+  sendRaft(to: Member, msgs: Message[]): void;
+  /** One request/response to a peer. Rejects on timeout, on a dead link, or with the handler's error. */
+  call(to: Member, method: string, body: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+  onRaft(fn: RaftHandler): void;
+  onCall(method: string, fn: CallHandler): void;
+  /** Drops queued messages and closes every link. */
+  close(): Promise<void>;
+}
