@@ -16,7 +16,7 @@ import { assert } from "../lib/assert.ts";
 import type { StateMachine } from "../consensus/proposer.ts";
 import type { ReplicatedCommand } from "../consensus/composite-state.ts";
 import { DEFAULT_RAFT_OPTIONS, Raft, type ProposeResult } from "../raft/raft.ts";
-import { type ConfChange, type ConfState, emptyMessage, type Member, type Message, type NodeId, type Ready, type SnapshotMeta } from "../raft/types.ts";
+import { type ConfChange, type ConfState, emptyMessage, type Entry, type Member, type Message, type NodeId, type Ready, type SnapshotMeta } from "../raft/types.ts";
 import {
   appendOps, appliedOps, compactOps, hardStateOp, installOps, loadRaft, readStatePairs,
 } from "../storage/raft-storage.ts";
@@ -106,6 +106,11 @@ export class RaftHost {
   private readonly sendingSnapshot = new Set<NodeId>();
   private joining: Promise<void> | undefined;
   private readonly leaderListeners: ((leader: NodeId) => void)[] = [];
+  /**
+   * Addresses of nodes outside the applied membership: a joining node learns the members from the
+   * join reply before its own log tells it, and must answer the leader meanwhile.
+   */
+  private readonly addressBook = new Map<NodeId, string>();
 
   constructor(o: RaftHostOptions) {
     this.o = o;
@@ -119,9 +124,17 @@ export class RaftHost {
     let loaded = await loadRaft(kv, log);
     if (loaded.fresh) {
       const applied = b.upgrade ? await b.upgrade() : 0;
-      const conf: ConfState = b.autoInit ? { voters: [{ id: this.id, addr: this.o.addr }], learners: [] } : { voters: [], learners: [] };
-      const ops: KvOp[] = [...compactOps(applied, 0), hardStateOp({ term: 0, vote: 0, commit: applied })];
-      appliedOps(applied, conf, ops);
+      const ops: KvOp[] = [...compactOps(applied, 0)];
+      if (b.autoInit) {
+        // The founding membership is the log's first entry, so nodes that join later replay it too.
+        const first: Entry = { index: applied + 1, term: 1, type: "conf", data: JSON.stringify({ op: "bootstrap", id: this.id, addr: this.o.addr } satisfies ConfChange) };
+        appendOps([first], ops);
+        ops.push(hardStateOp({ term: 1, vote: this.id, commit: first.index }));
+        appliedOps(first.index, { voters: [{ id: this.id, addr: this.o.addr }], learners: [] }, ops);
+      } else {
+        ops.push(hardStateOp({ term: 0, vote: 0, commit: applied }));
+        appliedOps(applied, { voters: [], learners: [] }, ops);
+      }
       await kv.batch(ops);
       log.info(b.autoInit ? "raft: initialised a one-node cluster" : "raft: first start without auto-init; waiting to join", { id: this.id, addr: this.o.addr, applied });
       loaded = await loadRaft(kv, log);
@@ -200,7 +213,7 @@ export class RaftHost {
         return result;
       }
       if (leader !== 0) {
-        const to = this.core.member(leader);
+        const to = this.peer(leader);
         if (to) {
           const reply = decodeJson<{ index: number; result: unknown }>(
             await this.o.transport.call(to, "raft.propose", encodeJson({ data }), Math.max(1, deadline - this.o.now())),
@@ -224,7 +237,7 @@ export class RaftHost {
         await this.waitApplied(index, deadline);
         return;
       }
-      const to = leader !== 0 ? this.core.member(leader) : undefined;
+      const to = leader !== 0 ? this.peer(leader) : undefined;
       if (to) {
         const { index } = decodeJson<{ index: number }>(await this.o.transport.call(to, "raft.conf", encodeJson(cc), Math.max(1, deadline - this.o.now())));
         await this.waitApplied(index, deadline);
@@ -272,7 +285,7 @@ export class RaftHost {
     const c = this.core;
     return {
       id: this.id, addr: this.o.addr, role: c.role, term: c.term, leader: c.leader,
-      leaderAddr: c.leader !== 0 ? (c.member(c.leader)?.addr ?? "") : "",
+      leaderAddr: c.leader !== 0 ? (this.peer(c.leader)?.addr ?? "") : "",
       commitIndex: c.log.committed, appliedIndex: this.applied, lastLogIndex: c.log.lastIndex(), snapshotIndex: c.log.snapIndex,
       voters: c.conf.voters, learners: c.conf.learners, progress: c.role === "leader" ? c.progressOf() : [],
     };
@@ -421,7 +434,7 @@ export class RaftHost {
       l.push(m);
     }
     for (const [to, list] of byPeer) {
-      const member = this.core.member(to);
+      const member = this.peer(to);
       if (member) this.o.transport.sendRaft(member, list);
     }
   }
@@ -521,6 +534,18 @@ export class RaftHost {
     });
   }
 
+  /** A node's address: from the applied membership, else from what a join reply told us. */
+  private peer(id: NodeId): Member | undefined {
+    const m = this.core.member(id);
+    if (m) return m;
+    const addr = this.addressBook.get(id);
+    return addr === undefined ? undefined : { id, addr };
+  }
+
+  private allMembers(): Member[] {
+    return [...this.core.conf.voters, ...this.core.conf.learners];
+  }
+
   // ---- calls from peers -----------------------------------------------------------------------
 
   private async onForwardedPropose(body: Uint8Array): Promise<Uint8Array> {
@@ -536,17 +561,17 @@ export class RaftHost {
     this.checkUsable();
     if (this.core.role !== "leader") {
       // A joining node may ask any member: pass it on.
-      const to = this.core.leader !== 0 ? this.core.member(this.core.leader) : undefined;
+      const to = this.core.leader !== 0 ? this.peer(this.core.leader) : undefined;
       if (!to) throw new ClusterError(503, "no raft leader is known; retry");
       return await this.o.transport.call(to, "raft.conf", body, this.o.proposeTimeoutMs);
     }
     if (cc.op === "addLearner") {
       const m = this.core.member(cc.id);
       // Idempotent join: a node that retries after its first request succeeded is already in.
-      if (m && m.addr === cc.addr) return encodeJson({ index: this.applied });
+      if (m && m.addr === cc.addr) return encodeJson({ index: this.applied, members: this.allMembers() });
     }
     const { index } = await this.proposeLocal(JSON.stringify(cc), () => this.core.proposeConfChange(cc), this.o.now() + this.o.proposeTimeoutMs);
-    return encodeJson({ index });
+    return encodeJson({ index, members: this.allMembers() });
   }
 
   private async joinLoop(addrs: string[]): Promise<void> {
@@ -554,7 +579,10 @@ export class RaftHost {
     for (let attempt = 0; !this.stopped; attempt++) {
       const addr = addrs[attempt % addrs.length];
       try {
-        await this.o.transport.call({ id: 0, addr }, "raft.conf", encodeJson({ op: "addLearner", id: this.id, addr: this.o.addr } satisfies ConfChange), 10_000);
+        const reply = decodeJson<{ members?: Member[] }>(
+          await this.o.transport.call({ id: 0, addr }, "raft.conf", encodeJson({ op: "addLearner", id: this.id, addr: this.o.addr } satisfies ConfChange), 10_000),
+        );
+        for (const m of reply.members ?? []) if (m.id !== this.id) this.addressBook.set(m.id, m.addr);
         this.o.log.info("raft: joined the cluster as a learner; it becomes a voter once caught up", { via: addr });
         return;
       } catch (e) {
@@ -569,7 +597,7 @@ export class RaftHost {
 
   /** Called inside the loop (no apply runs meanwhile), so the scanned state is exactly at `applied`. */
   private async sendSnapshot(m: Message): Promise<void> {
-    const to = this.core.member(m.to);
+    const to = this.peer(m.to);
     if (!to || this.sendingSnapshot.has(m.to)) return;
     if (!this.outgoing || this.outgoing.meta.index !== this.applied) {
       const pairs = await readStatePairs(this.o.kv, this.o.maxSnapshotBytes);

@@ -762,6 +762,8 @@ export function checkConfChange(c: ConfState, cc: ConfChange): string | undefine
   const learner = c.learners.some((m) => m.id === cc.id);
   if (!Number.isSafeInteger(cc.id) || cc.id <= 0) return `bad node id ${cc.id}`;
   switch (cc.op) {
+    case "bootstrap":
+      return c.voters.length === 0 && c.learners.length === 0 ? undefined : "the cluster is already initialised";
     case "addLearner":
       if (voter || learner) return `node ${cc.id} is already a member`;
       if (c.voters.some((m) => m.addr === cc.addr) || c.learners.some((m) => m.addr === cc.addr)) return `address ${cc.addr} is already used by a member`;
@@ -778,6 +780,9 @@ export function checkConfChange(c: ConfState, cc: ConfChange): string | undefine
 export function nextConf(c: ConfState, cc: ConfChange): ConfState {
   const n = cloneConf(c);
   switch (cc.op) {
+    case "bootstrap":
+      n.voters.push({ id: cc.id, addr: cc.addr });
+      break;
     case "addLearner":
       n.learners.push({ id: cc.id, addr: cc.addr });
       break;

@@ -40,6 +40,8 @@ export interface ConfState {
 }
 
 export type ConfChange =
+  /** Only the first entry of a new cluster (RNACOS_RAFT_AUTO_INIT): the founding voter. */
+  | { op: "bootstrap"; id: NodeId; addr: string }
   | { op: "addLearner"; id: NodeId; addr: string }
   | { op: "promote"; id: NodeId }
   | { op: "remove"; id: NodeId };
