@@ -190,7 +190,8 @@ export class Scheduler {
     while (!done) {
       if (n++ >= maxEvents) throw new Error(`sim scheduler: promise still pending after ${maxEvents} events`);
       if (!this.step()) {
-        await this.settle();
+        // A long await chain (e.g. a paged store scan) may outlast one settle's idle window.
+        for (let k = 0; k < 64 && !done; k++) await this.settle();
         if (done) break;
         throw new Error(`sim scheduler: the awaited promise is still pending but no event is left (t=${this.#now})`);
       }

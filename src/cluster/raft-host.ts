@@ -614,7 +614,7 @@ export class RaftHost {
       try {
         for (let i = 0; i < snap.chunks.length; i++) {
           const header = { term, from: this.id, meta: snap.meta, seq: i, last: i === snap.chunks.length - 1 };
-          await this.o.transport.call(to, "raft.snapshot", packChunk(header, snap.chunks[i]), 30_000);
+          await this.o.transport.call(to, "raft.snapshot", packChunk(header, snap.chunks[i]), this.o.proposeTimeoutMs);
         }
         ok = true;
       } catch (e) {
