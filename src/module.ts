@@ -10,6 +10,7 @@ import type { HandlerRegistry } from "./api/grpc/registry.ts";
 import type { KvFactory } from "./ports/kv.ts";
 import type { Log } from "./ports/log.ts";
 import type { Platform } from "./ports/platform.ts";
+import type { Replication } from "./replication.ts";
 import type { Settings } from "./settings.ts";
 
 export interface ModuleContext {
@@ -23,6 +24,8 @@ export interface ModuleContext {
   /** gRPC request handlers by metadata.type. */
   registry: HandlerRegistry;
   connections: ConnectionManager;
+  /** The one Raft log every persistent change goes through (register a state machine, get a proposer). */
+  replication: Replication;
 }
 
 export interface ServerModule {

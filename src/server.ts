@@ -16,6 +16,9 @@ import { GrpcServer } from "./api/grpc/server.ts";
 import type { ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
 import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
+import { addClusterRoutes } from "./api/http/cluster-routes.ts";
+import { createReplication } from "./replication.ts";
+import type { PeerTransport } from "./cluster/transport.ts";
 
 /**
  * Feature modules, in start order (stopped in reverse). Each module file adds one line here.
@@ -40,7 +43,22 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   let ready = false;
   const accessLog = log.enabled("info");
   const http = createHttpApp({ log: log.child("http"), clock: platform.clock, accessLog });
-  addHealthRoutes(http.routes, () => ready);
+  const kv = platform.kv(settings.dataDir);
+  const transport: PeerTransport = noPeers();
+  const replication = createReplication({
+    platform, settings, log, kv, transport,
+    onFatal: (e) => {
+      log.error("fatal: the Raft log cannot be written; stopping", { error: e });
+      ready = false;
+    },
+  });
+  addHealthRoutes(http.routes, () => {
+    if (!ready) return "server is starting";
+    const h = replication.host();
+    if (h.leaderlessForMs() > h.electionTimeoutMs()) return `no raft leader known for ${Math.round(h.leaderlessForMs())} ms`;
+    return undefined;
+  });
+  addClusterRoutes(http.routes, () => replication.host());
 
   const registry = new HandlerRegistry();
   registerInternalHandlers(registry);
@@ -69,7 +87,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   });
 
   const ctx: ModuleContext = {
-    platform, settings, log, kv: platform.kv(settings.dataDir), routes: http.routes, registry, connections,
+    platform, settings, log, kv, routes: http.routes, registry, connections, replication,
   };
   const modules: ServerModule[] = MODULES.map((make) => make(ctx));
 
@@ -87,6 +105,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     registry,
     http,
     async start() {
+      await replication.start();
       for (const m of modules) await m.start();
       httpListener = await platform.net.serveHttp({
         host: settings.sdkHost, port: settings.httpPort, handler: http.handler, maxBodyBytes: LIMITS.httpMaxBodyBytes,
@@ -107,13 +126,28 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       stopping ??= (async () => {
         ready = false;
         for (const m of modules) m.drain?.();
+        // While peers can still reach us: a leader hands over so writes resume without an election timeout.
+        await replication.handOff().catch((e: Error) => log.warn("leadership hand-over failed", { error: e }));
         await Promise.all([grpc.stop(), httpListener?.close()]);
         for (const m of [...modules].reverse()) {
           await m.stop().catch((e: Error) => log.error("module stop failed", { module: m.name, error: e }));
         }
+        await replication.stop().catch((e: Error) => log.error("raft stop failed", { error: e }));
+        await transport.close();
         log.info("tnacos stopped");
       })();
       return stopping;
     },
+  };
+}
+
+/** Placeholder until the peer transport lands: a node that can reach no peer (single-node operation). */
+function noPeers(): PeerTransport {
+  return {
+    sendRaft() {},
+    call: () => Promise.reject(new Error("no peer transport")),
+    onRaft() {},
+    onCall() {},
+    close: () => Promise.resolve(),
   };
 }

@@ -75,11 +75,17 @@ export class ConfigService {
   private readonly proposer: Proposer<ConfigCommand, ConfigResult>;
   private readonly clock: Clock;
   private readonly store: () => Kv;
+  private readonly readBarrier: () => Promise<void>;
   readonly maxContent: number;
 
   /** `store` gives the kv holding history contents (opened when the module starts). */
-  constructor(opts: { state: ConfigState; proposer: Proposer<ConfigCommand, ConfigResult>; clock: Clock; store: () => Kv; maxContent: number }) {
+  constructor(opts: {
+    state: ConfigState; proposer: Proposer<ConfigCommand, ConfigResult>; clock: Clock; store: () => Kv; maxContent: number;
+    /** Resolves once this node has applied every write committed before the call (ReadIndex). */
+    readBarrier?: () => Promise<void>;
+  }) {
     this.state = opts.state;
+    this.readBarrier = opts.readBarrier ?? (() => Promise.resolve());
     this.proposer = opts.proposer;
     this.clock = opts.clock;
     this.store = opts.store;
@@ -93,6 +99,14 @@ export class ConfigService {
     const group = checkGroup(g === "" ? DEFAULT_GROUP : g);
     const tenant = checkTenant(canonicalTenant(raw.tenant));
     return { tenant, group, dataId };
+  }
+
+  /**
+   * Reads are local by default (fast, possibly a moment behind the leader on a follower); a caller that
+   * asks for linearizable consistency waits here first.
+   */
+  linearize(): Promise<void> {
+    return this.readBarrier();
   }
 
   private async write(cmd: ConfigCommand): Promise<ConfigKey[]> {

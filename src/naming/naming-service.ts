@@ -151,16 +151,14 @@ export class NamingService {
     if (this.serviceEphemeral(key) === true) {
       throw bad(`Current service ${groupedName(svc.group, svc.name)} is ephemeral service, can't register persistent instance.`);
     }
-    const r = await this.propose({ op: "instance.put", key, instance: { ...inst, ephemeral: false } });
+    await this.propose({ op: "instance.put", key, instance: { ...inst, ephemeral: false } });
     this.probed.get(key)?.delete(`${inst.ip}:${inst.port}`);
-    if (r.ok && r.changed) this.changed(key, "update");
   }
 
   async deregisterPersistent(svc: ServiceId, ip: string, port: number): Promise<void> {
     const key = serviceKey(svc);
-    const r = await this.propose({ op: "instance.delete", key, ip, port });
+    await this.propose({ op: "instance.delete", key, ip, port });
     this.probed.get(key)?.delete(`${ip}:${port}`);
-    if (r.ok && r.changed) this.changed(key, "update");
   }
 
   /** A probe verdict for a persistent instance; returns whether the visible health changed. */
@@ -245,8 +243,8 @@ export class NamingService {
     const key = serviceKey(svc);
     if (!this.serviceExists(key)) throw bad(`service not found, namespace: ${svc.namespace}, service: ${groupedName(svc.group, svc.name)}`, V2.SERVICE_NOT_EXIST);
     if (!ephemeral) {
+      // Subscribers are pushed from the state machine's committed() step, on every node.
       await this.propose({ op: "instance.patch", key, ip, port, cluster, ...patch });
-      this.changed(key, "update");
       return;
     }
     let found = false;
@@ -318,7 +316,6 @@ export class NamingService {
       throw bad(`service ${groupedName(svc.group, svc.name)} not found!`, V2.SERVICE_NOT_EXIST);
     }
     await this.propose({ op: "service.update", key, ephemeral: kind ?? false, ...patch });
-    this.changed(key, "update");
   }
 
   async updateCluster(svc: ServiceId, cluster: string, meta: ClusterMeta): Promise<void> {

@@ -59,26 +59,11 @@ export function registerConfigHandlers(registry: HandlerRegistry, deps: ConfigGr
   registry.register("ConfigQueryRequest", {
     responseType: "ConfigQueryResponse",
     handle(body, ctx) {
-      const T = "ConfigQueryResponse";
-      try {
-        const key = service.key({ dataId: str(body, "dataId"), group: str(body, "group"), tenant: str(body, "tenant") });
-        const tag = str(body, "tag")?.trim() || undefined;
-        const served = service.get(key, { clientIp: ctx.clientIp, tag, vipTag: vipTag(ctx) });
-        if (!served) return fail(T, 300, "config data not exist", QUERY_FAIL_FIELDS);
-        const fields: Json = {
-          content: served.content,
-          encryptedDataKey: served.encryptedDataKey,
-          contentType: served.type,
-          md5: served.md5,
-          lastModified: served.lastModified,
-          beta: served.beta,
-        };
-        // Only when a tag version was served: Go and Python decode `tag` as a bool and fail on a string.
-        if (served.tag !== undefined) fields.tag = encodeURIComponent(served.tag);
-        return ok(T, fields);
-      } catch (e) {
-        return failure(T, e, QUERY_FAIL_FIELDS);
+      // Header `x-tnacos-consistency: linearizable`: a ReadIndex round first (see config-routes.ts).
+      if (header(ctx, "x-tnacos-consistency")?.trim().toLowerCase() === "linearizable") {
+        return service.linearize().then(() => queryConfig(service, body, ctx), (e) => failure("ConfigQueryResponse", e, QUERY_FAIL_FIELDS));
       }
+      return queryConfig(service, body, ctx);
     },
   });
 
@@ -157,4 +142,27 @@ export function registerConfigHandlers(registry: HandlerRegistry, deps: ConfigGr
       }
     },
   });
+}
+
+function queryConfig(service: ConfigService, body: Json, ctx: RequestContext): NacosResponse {
+  const T = "ConfigQueryResponse";
+  try {
+    const key = service.key({ dataId: str(body, "dataId"), group: str(body, "group"), tenant: str(body, "tenant") });
+    const tag = str(body, "tag")?.trim() || undefined;
+    const served = service.get(key, { clientIp: ctx.clientIp, tag, vipTag: vipTag(ctx) });
+    if (!served) return fail(T, 300, "config data not exist", QUERY_FAIL_FIELDS);
+    const fields: Json = {
+      content: served.content,
+      encryptedDataKey: served.encryptedDataKey,
+      contentType: served.type,
+      md5: served.md5,
+      lastModified: served.lastModified,
+      beta: served.beta,
+    };
+    // Only when a tag version was served: Go and Python decode `tag` as a bool and fail on a string.
+    if (served.tag !== undefined) fields.tag = encodeURIComponent(served.tag);
+    return ok(T, fields);
+  } catch (e) {
+    return failure(T, e, QUERY_FAIL_FIELDS);
+  }
 }

@@ -7,14 +7,15 @@ import { checkBeats, beatCheckPeriodMs } from "../../naming/beat-health.ts";
 import { NamingService } from "../../naming/naming-service.ts";
 import { PersistentState } from "../../naming/persistent-state.ts";
 import { DEFAULT_PROBE, ProbeHealth } from "../../naming/probe-health.ts";
-import { createKvProposer, loadPersistentState } from "../../naming/proposer.ts";
+import { NamingError } from "../../naming/errors.ts";
+import { NamingStateMachine } from "../../naming/persistent-machine.ts";
+import type { ApplyResult, NamingCommand } from "../../naming/persistent-state.ts";
 import { DEFAULT_PUSH, PushEngine, type PushTransport } from "../../naming/push.ts";
 import { UdpPusher } from "../../naming/udp-push.ts";
 import { PushGuard, type PushGuardOptions } from "../../naming/push-guard.ts";
 import type { NamingRuntime } from "../../naming/runtime.ts";
 import { defaultSwitches } from "../../naming/switches.ts";
 import type { Cancel } from "../../ports/clock.ts";
-import type { Kv } from "../../ports/kv.ts";
 import type { ModuleContext, ServerModule } from "../../module.ts";
 import { addNamingRoutes } from "../http/naming-routes.ts";
 import { registerNamingHandlers } from "./naming-handlers.ts";
@@ -35,20 +36,24 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
   };
 
   const persistent = new PersistentState();
-  let kv: Kv | undefined;
-  // The proposer needs the store, opened in start(); nothing proposes before the listeners open.
+  const replicated = ctx.replication.proposer<NamingCommand, ApplyResult>("naming");
   const proposer = {
-    propose: (cmd: Parameters<ReturnType<typeof createKvProposer>["propose"]>[0]) => {
-      if (!kvProposer) return Promise.reject(new Error("registry storage is not open"));
-      return kvProposer.propose(cmd);
+    async propose(cmd: NamingCommand): Promise<ApplyResult> {
+      try {
+        return await replicated.propose(cmd);
+      } catch (e) {
+        // Not committed: an error in Nacos's format, never a success.
+        throw new NamingError(500, (e as Error).message);
+      }
     },
   };
-  let kvProposer: ReturnType<typeof createKvProposer> | undefined;
 
   const naming = new NamingService({
     clock: platform.clock, log, proposer, persistent,
     timing: { beatTimeoutMs: settings.namingHealthTimeoutSec * 1000, deleteTimeoutMs: settings.namingInstanceTimeoutSec * 1000 },
   });
+  // Subscribers hear of persistent changes where they are applied: on every node.
+  ctx.replication.register("naming", new NamingStateMachine(persistent, (key) => naming.changed(key, "update")));
   const guard = new PushGuard(guardOpts, platform.clock.monotonic());
   const udpPusher = new UdpPusher({ clock: platform.clock, timer: platform.timer, log: log.child("udp") });
   const transport: PushTransport = {
@@ -84,14 +89,12 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
   return {
     name: "naming",
     async start() {
-      kv = await ctx.kv.open("naming");
       if (platform.udp) {
         // Any free port: 1.x clients answer to the datagram's source address.
         udpPusher.attach(await platform.udp.bind(settings.sdkHost, 0, (d, from) => udpPusher.onDatagram(d, from)));
         rt.udpEnabled = true;
       }
-      const n = await loadPersistentState(kv, persistent);
-      kvProposer = createKvProposer(kv, persistent, log);
+      const n = [...persistent.keys()].length;
       guard.restart(platform.clock.monotonic());
       cancelBeats = platform.timer.every(beatCheckPeriodMs(naming.timing.beatTimeoutMs), () => checkBeats(naming, platform.clock.monotonic(), log));
       probe?.start();
@@ -103,7 +106,6 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       probe?.stop();
       push.stop();
       await udpPusher.close();
-      await kv?.close();
     },
   };
 }

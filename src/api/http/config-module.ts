@@ -1,13 +1,10 @@
 /**
- * The config center as a server module: opens the "config" kv store, rebuilds state through the local
- * durable log (the Proposer; Raft replaces it later without touching config code), and plugs the gRPC
- * handlers, HTTP routes, listeners and long polls into the server.
+ * The config center as a server module: registers the config state machine with the one Raft log,
+ * and plugs the gRPC handlers, HTTP routes, listeners and long polls into the server. Listeners and
+ * long polls are told of changes by the state machine's committed() step, which runs on every node.
  */
 import type { Cancel } from "../../ports/clock.ts";
-import type { Kv } from "../../ports/kv.ts";
 import type { ModuleContext, ServerModule } from "../../module.ts";
-import { LocalLog } from "../../consensus/local-log.ts";
-import { ProposalRejected } from "../../consensus/proposer.ts";
 import { GrpcListeners } from "../../config/grpc-listeners.ts";
 import { HISTORY_RETENTION } from "../../config/history-policy.ts";
 import { LongPolls } from "../../config/long-poll.ts";
@@ -28,21 +25,14 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
     listeners.changed(key);
     polls.changed(key);
   });
-  let proposer: LocalLog<ConfigCommand, ConfigResult> | undefined;
-  let kv: Kv | undefined;
-  // Routes and handlers are registered now (the app is built before start) but are reachable only
-  // after every module started: the listeners open last.
+  ctx.replication.register("config", state);
   const service = new ConfigService({
     state,
-    proposer: {
-      propose: (cmd) => (proposer ? proposer.propose(cmd) : Promise.reject(new ProposalRejected("config center not started"))),
-    },
+    proposer: ctx.replication.proposer<ConfigCommand, ConfigResult>("config"),
     clock: ctx.platform.clock,
-    store: () => {
-      if (!kv) throw new Error("config store not open");
-      return kv;
-    },
+    store: () => ctx.replication.store(),
     maxContent: ctx.settings.configMaxContent,
+    readBarrier: () => ctx.replication.readBarrier(),
   });
   registerConfigHandlers(ctx.registry, { service, listeners });
   addConfigRoutes(ctx.routes, { service, polls, listeners });
@@ -52,30 +42,25 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
   let cancelPrune: Cancel | undefined;
   return {
     name: "config",
-    async start() {
-      kv = await ctx.kv.open("config");
-      // A zero-delay timer as the batch window: concurrent publishes from separate requests share one fsync.
-      const p = new LocalLog<ConfigCommand, ConfigResult>(kv, state, log, { defer: (fn) => void ctx.platform.timer.after(0, fn) });
-      const report = await p.start();
-      proposer = p;
-      log.info("config center loaded", {
-        configs: state.configs.size, namespaces: state.namespaces.size, historyKeys: state.history.size, ...report,
-      });
+    start() {
+      log.info("config center loaded", { configs: state.configs.size, namespaces: state.namespaces.size, historyKeys: state.history.size });
       cancelPrune = ctx.platform.timer.every(HISTORY_RETENTION.pruneEveryMs, () => {
+        // One node prunes for all: the prune is a replicated command like any other write.
+        if (!ctx.replication.isLeader()) return;
         service.pruneHistory().catch((e: Error) => log.warn("history prune failed", { error: e }));
       });
+      return Promise.resolve();
     },
     // Held long polls would keep Bun's and Deno's HTTP listeners from closing for up to 29.5 s (they
     // wait for in-flight requests): answer them as "no change" when shutdown begins.
     drain() {
       polls.releaseAll();
     },
-    async stop() {
+    stop() {
       cancelPrune?.();
       polls.releaseAll();
       listeners.stop();
-      await proposer?.stop();
-      await kv?.close();
+      return Promise.resolve();
     },
   };
 }

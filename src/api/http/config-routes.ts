@@ -35,6 +35,7 @@ export function addConfigRoutes(routes: HttpRoutes, deps: ConfigRouteDeps): void
       switch (req.method) {
         case "GET":
         case "HEAD":
+          if (wantsLinearizable(req, p)) await service.linearize();
           return v1Get(deps, req, p);
         case "DELETE":
           return await v1Delete(service, req, p);
@@ -76,6 +77,7 @@ export function addConfigRoutes(routes: HttpRoutes, deps: ConfigRouteDeps): void
       const tenant = p.get("namespaceId") ?? p.get("tenant");
       if (req.method === "GET") {
         const key = service.key({ dataId: p.get("dataId"), group: p.get("group"), tenant });
+        if (wantsLinearizable(req, p)) await service.linearize();
         const served = service.get(key, { clientIp: clientIp(req), tag: p.trimmed("tag"), vipTag: req.header("vipserver-tag") });
         if (!served) return v2error(404, 20004, "resource not found", "config data not exist");
         const r = v2ok(served.content);
@@ -217,4 +219,16 @@ async function longPoll(deps: ConfigRouteDeps, req: HttpRequest): Promise<HttpRe
 function pollAnswer(lines: string[]): HttpResponse {
   const body = lines.length > 0 ? javaUrlEncode(lines.join("")) + "\n" : "";
   return text(200, body, NO_CACHE);
+}
+
+/**
+ * `consistency=linearizable` (query or form) or the header `x-tnacos-consistency: linearizable` asks
+ * for a read that reflects every write acknowledged before it (a ReadIndex round with the leader);
+ * `local` (the default) answers from this node at once.
+ */
+function wantsLinearizable(req: HttpRequest, p: Params): boolean {
+  const v = (p.get("consistency") ?? req.header("x-tnacos-consistency") ?? "local").trim().toLowerCase();
+  if (v === "local" || v === "") return false;
+  if (v === "linearizable") return true;
+  throw new ConfigParamError("consistency", `consistency must be 'local' or 'linearizable', got '${v}'`);
 }
