@@ -44,6 +44,8 @@ export class SimCluster {
   private readonly leaderOfTerm = new Map<number, number>();
   readonly acked: string[] = [];
   readonly failedWrites: string[] = [];
+  /** Linearizable reads that completed (and were checked). */
+  readsDone = 0;
   private writeSeq = 0;
   readonly net: SimNet<SimPeerMsg>;
   private readonly opts: ClusterOptions;
@@ -138,6 +140,7 @@ export class SimCluster {
     const host = n.host;
     host.readBarrier().then(() => {
       if (n.host !== host || !n.config) return;
+      this.readsDone++;
       for (const d of mustSee) {
         if (!n.config.get({ tenant: "", group: "G", dataId: d })) {
           this.violations.push(`linearizable read on ${n.addr} at ${this.now} missed acknowledged write ${d}`);

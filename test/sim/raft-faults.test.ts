@@ -80,9 +80,11 @@ const seeds = only !== undefined ? [only] : Array.from({ length: count }, (_, i)
 
 test(`raft survives faults: ${seeds.length} seeds (3 and 5 nodes)`, async () => {
   let acked = 0;
+  let reads = 0;
   for (const seed of seeds) {
     const { c, failures } = await chaos(seed);
     acked += c.acked.length;
+    reads += c.readsDone;
     if (failures.length > 0) {
       assert.unreachable(
         `seed ${seed} failed (replay: TNACOS_SIM_SEED=${seed} npm test -- sim/raft-faults):\n  ${failures.slice(0, 5).join("\n  ")}\n--- last log lines ---\n${c.logLines.slice(-40).join("\n")}`,
@@ -90,6 +92,7 @@ test(`raft survives faults: ${seeds.length} seeds (3 and 5 nodes)`, async () => 
     }
   }
   assert.ok(acked > seeds.length * 10, `the load was real: ${acked} acknowledged writes`);
+  assert.ok(reads > seeds.length, `linearizable reads were checked: ${reads}`);
 });
 
 test.run();
