@@ -18,7 +18,7 @@ import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
 import { createReplication } from "./replication.ts";
-import type { PeerTransport } from "./cluster/transport.ts";
+import { H2PeerTransport, PEER_PATH } from "./cluster/h2-peer-transport.ts";
 
 /**
  * Feature modules, in start order (stopped in reverse). Each module file adds one line here.
@@ -44,7 +44,10 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   const accessLog = log.enabled("info");
   const http = createHttpApp({ log: log.child("http"), clock: platform.clock, accessLog });
   const kv = platform.kv(settings.dataDir);
-  const transport: PeerTransport = noPeers();
+  const transport = new H2PeerTransport({
+    net: platform.net, timer: platform.timer, now: () => platform.clock.monotonic(), log: log.child("peer"),
+    selfId: settings.raftNodeId, selfAddr: settings.raftNodeAddr, clusterToken: settings.clusterToken,
+  });
   const replication = createReplication({
     platform, settings, log, kv, transport,
     onFatal: (e) => {
@@ -84,6 +87,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     serverIp: settings.raftNodeAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
     accessLog,
     abilities: () => ({ supportPersistentInstanceByGrpc: registry.has("PersistentInstanceRequest") }),
+    peer: { path: PEER_PATH, accept: (stream, remote) => transport.accept(stream, remote) },
   });
 
   const ctx: ModuleContext = {
@@ -141,13 +145,3 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   };
 }
 
-/** Placeholder until the peer transport lands: a node that can reach no peer (single-node operation). */
-function noPeers(): PeerTransport {
-  return {
-    sendRaft() {},
-    call: () => Promise.reject(new Error("no peer transport")),
-    onRaft() {},
-    onCall() {},
-    close: () => Promise.resolve(),
-  };
-}

@@ -21,7 +21,7 @@ import {
   appendOps, appliedOps, compactOps, hardStateOp, installOps, loadRaft, readStatePairs,
 } from "../storage/raft-storage.ts";
 import { decodePairs, encodePairs } from "../storage/snapshot-codec.ts";
-import type { PeerTransport } from "./transport.ts";
+import { NOT_LEADER, type PeerTransport, PeerUnreachable } from "./transport.ts";
 import { ClusterError, decodeJson, encodeJson, packChunk, unpackChunk } from "./host-wire.ts";
 
 export interface RaftHostOptions {
@@ -208,16 +208,36 @@ export class RaftHost {
       this.checkUsable();
       const leader = this.core.leader;
       if (leader === this.id) {
-        const { index, result } = await this.proposeLocal(data, (d) => this.core.propose(d), deadline);
-        await this.waitApplied(index, deadline);
-        return result;
+        let r: { index: number; result: unknown };
+        try {
+          r = await this.proposeLocal(data, (d) => this.core.propose(d), deadline);
+        } catch (e) {
+          // Leadership moved between the check and the proposal (or is being handed over): nothing was
+          // proposed, so wait for the new leader and go through it.
+          if ((e as Error).message.startsWith(NOT_LEADER)) {
+            await this.pause(deadline);
+            continue;
+          }
+          throw e;
+        }
+        await this.waitApplied(r.index, deadline);
+        return r.result;
       }
       if (leader !== 0) {
         const to = this.peer(leader);
         if (to) {
-          const reply = decodeJson<{ index: number; result: unknown }>(
-            await this.o.transport.call(to, "raft.propose", encodeJson({ data }), Math.max(1, deadline - this.o.now())),
-          );
+          let raw: Uint8Array;
+          try {
+            raw = await this.o.transport.call(to, "raft.propose", encodeJson({ data }), Math.max(1, deadline - this.o.now()));
+          } catch (e) {
+            // Never sent, or refused before proposing: wait for the (next) leader and try again.
+            if (e instanceof PeerUnreachable || (e as Error).message.startsWith(NOT_LEADER)) {
+              await this.pause(deadline);
+              continue;
+            }
+            throw e;
+          }
+          const reply = decodeJson<{ index: number; result: unknown }>(raw);
           await this.waitApplied(reply.index, deadline);
           return reply.result;
         }
@@ -480,7 +500,7 @@ export class RaftHost {
   private proposeLocal(data: string, propose: (data: string) => ProposeResult, deadline: number): Promise<{ index: number; result: unknown }> {
     const r = propose(data);
     if (!r.ok) {
-      if (r.reason === "notLeader" || r.reason === "transferring") return Promise.reject(new ClusterError(503, `${r.message}; retry`));
+      if (r.reason === "notLeader" || r.reason === "transferring") return Promise.reject(new ClusterError(503, `${NOT_LEADER} (${r.message}); retry`));
       return Promise.reject(new ClusterError(r.reason === "badConfChange" ? 400 : 503, r.message));
     }
     this.schedule();
@@ -519,6 +539,12 @@ export class RaftHost {
     this.waiters = keep;
   }
 
+  /** A short wait before retrying a write whose leader could not be reached. */
+  private pause(deadline: number): Promise<void> {
+    if (this.o.now() >= deadline) return Promise.reject(new ClusterError(503, "no raft leader could be reached in time; the cluster may have lost its quorum"));
+    return new Promise((r) => this.o.timer.after(Math.min(this.o.tickMs, Math.max(1, deadline - this.o.now())), r));
+  }
+
   private waitForLeader(deadline: number): Promise<void> {
     const left = deadline - this.o.now();
     if (left <= 0) return Promise.reject(new ClusterError(503, "no raft leader is known; the cluster may have lost its quorum"));
@@ -551,7 +577,8 @@ export class RaftHost {
   private async onForwardedPropose(body: Uint8Array): Promise<Uint8Array> {
     const { data } = decodeJson<{ data: string }>(body);
     this.checkUsable();
-    if (this.core.role !== "leader") throw new ClusterError(503, "not the leader; retry");
+    if (this.core.role !== "leader") throw new ClusterError(503, `${NOT_LEADER}; retry`);
+    // (proposeLocal below refuses with the same prefix if leadership moves meanwhile.)
     const r = await this.proposeLocal(data, (d) => this.core.propose(d), this.o.now() + this.o.proposeTimeoutMs);
     return encodeJson(r);
   }

@@ -6,6 +6,17 @@
  */
 import type { Member, Message, NodeId } from "../raft/types.ts";
 
+/**
+ * A call that never left this node (no link to the peer): safe to retry elsewhere, unlike a call that
+ * failed after it was sent, whose effect is unknown.
+ */
+export class PeerUnreachable extends Error {
+  override name = "PeerUnreachable";
+}
+
+/** The peer's answer when it is not (or no longer) the leader: nothing was proposed, so retrying is safe. */
+export const NOT_LEADER = "not the leader";
+
 export type RaftHandler = (msgs: Message[]) => void;
 /** Answers a call; a rejection travels back to the caller as an Error with the same message. */
 export type CallHandler = (body: Uint8Array, from: NodeId) => Promise<Uint8Array>;

@@ -16,6 +16,7 @@ import { ConfigState } from "../../src/config/state.ts";
 import { NamingStateMachine } from "../../src/naming/persistent-machine.ts";
 import { PersistentState } from "../../src/naming/persistent-state.ts";
 import type { Log } from "../../src/ports/log.ts";
+import type { KvOp } from "../../src/ports/kv.ts";
 import { createReplication } from "../../src/replication.ts";
 import { loadSettings } from "../../src/settings.ts";
 import type { Entry } from "../../src/raft/types.ts";
@@ -45,7 +46,7 @@ const entry = (index: number, term: number, data = `{"m":"x","c":${index}}`): En
 
 t("entries, hard state and applied index come back as written", async () => {
   const kv = await (await currentPlatform()).kv(tempDir()).open("config");
-  const ops: Parameters<typeof kv.batch>[0] & unknown[] = [];
+  const ops: KvOp[] = [];
   appendOps([entry(1, 1), entry(2, 1), entry(3, 2)], ops);
   ops.push(hardStateOp({ term: 2, vote: 1, commit: 3 }));
   appliedOps(2, { voters: [{ id: 1, addr: "a:1" }], learners: [] }, ops);
@@ -61,10 +62,10 @@ t("entries, hard state and applied index come back as written", async () => {
 
 t("a garbled entry cuts the log back to the last whole one, and start-up goes on", async () => {
   const kv = await (await currentPlatform()).kv(tempDir()).open("config");
-  const ops: unknown[] = [];
-  appendOps([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], ops as never);
+  const ops: KvOp[] = [];
+  appendOps([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], ops);
   ops.push(hardStateOp({ term: 1, vote: 1, commit: 4 }));
-  await kv.batch(ops as never);
+  await kv.batch(ops);
   const raw = String(await kv.get(logKey(3)));
   await kv.set(logKey(3), raw.slice(0, raw.length - 3) + "xyz"); // a torn write: the checksum no longer holds
   warnings.length = 0;

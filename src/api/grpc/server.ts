@@ -34,6 +34,8 @@ export interface GrpcServerOptions {
   accessLog: boolean;
   /** Abilities sent in SetupAckRequest to clients that negotiate. */
   abilities(): Record<string, boolean>;
+  /** Node-to-node traffic (src/cluster): streams on `path` go to `accept`, not to the Nacos dispatcher. */
+  peer?: { path: string; accept(stream: H2ServerStream, remote: string): void };
 }
 
 const GRPC_HEADERS = { ":status": 200, "content-type": "application/grpc" } as const;
@@ -86,6 +88,7 @@ export class GrpcServer {
     }
     if (path === PATH_UNARY) return this.unary(conn, stream);
     if (path === PATH_BISTREAM) return this.biStream(conn, stream);
+    if (this.o.peer && path === this.o.peer.path) return this.o.peer.accept(stream, `${conn.meta.clientIp}`);
     trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${String(path)}`);
   }
 
