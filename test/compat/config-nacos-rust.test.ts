@@ -10,33 +10,11 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { md5Hex } from "../../src/lib/md5.ts";
-import { serverCommand, type ServerProcess } from "../support/process.ts";
+import type { ServerProcess } from "../support/process.ts";
+import { runChild } from "./rust-config-child-runner.ts";
 import { runtime } from "../support/platform.ts";
 import { post, startServerWithGrpcOffset } from "../integration/config-support.ts";
-
-const here = import.meta.dirname ?? new URL(".", import.meta.url).pathname;
-
-function runChild(httpPort: number, namespace: string): Promise<Record<string, unknown>> {
-  const [cmd, args] = serverCommand(runtime);
-  // Same runtime and flags as the server command, with the child script in place of src/main.ts.
-  const childArgs = [...args.slice(0, -1), join(here, "config-rust-child.ts"), String(httpPort), namespace];
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, childArgs, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
-    let out = "";
-    p.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    p.stderr.on("data", (c: Buffer) => (out += c.toString()));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
-    p.on("close", () => {
-      clearTimeout(timer);
-      const m = /RESULT (.*)/.exec(out);
-      if (m) resolve(JSON.parse(m[1]));
-      else reject(new Error(`child printed no result:\n${out.slice(-3000)}`));
-    });
-  });
-}
 
 const t = suite<{ srv: ServerProcess }>(`nacos-sdk-rust-binding-node (gRPC) config under ${runtime}`);
 t.before(async (ctx) => {

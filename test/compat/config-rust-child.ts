@@ -15,8 +15,11 @@ interface RustConfigClient {
 }
 type Ctor = new (opts: { serverAddr: string; namespace: string; appName?: string }) => RustConfigClient;
 
-const [httpPort, namespace = ""] = process.argv.slice(2).filter((a) => !a.endsWith(".ts"));
+// The optional third argument is another node of the same cluster: the "other client's change" is
+// made there, so the push to this SDK is fired by the node it is connected to applying the entry.
+const [httpPort, namespace = "", otherHttpPort = httpPort] = process.argv.slice(2).filter((a) => !a.endsWith(".ts"));
 const base = `http://127.0.0.1:${httpPort}`;
+const otherBase = `http://127.0.0.1:${otherHttpPort}`;
 const result: Record<string, unknown> = { steps: [] as string[] };
 const step = (s: string) => (result.steps as string[]).push(s);
 
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   step("change callback");
   // A change made by another client (HTTP) reaches the Rust listener through a server push.
   const body = new URLSearchParams({ dataId, group: "DEFAULT_GROUP", content: "changed over http", ...(namespace ? { tenant: namespace } : {}) });
-  await fetch(`${base}/nacos/v1/cs/configs`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
+  await fetch(`${otherBase}/nacos/v1/cs/configs`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
   await waitFor("push-driven callback", () => seen.includes("changed over http"));
   step("push-driven callback");
   result.removed = await c.removeConfig(dataId, "DEFAULT_GROUP");
