@@ -143,4 +143,37 @@ t("a node added after compaction catches up by snapshot", async () => {
   }
 });
 
+t("RNACOS_CLUSTER_TOKEN: a node with the wrong token cannot join; garbage on the peer stream is refused", async () => {
+  const nodes = await startCluster(1, { RNACOS_CLUSTER_TOKEN: "right-token" });
+  const [n1] = nodes;
+  try {
+    const joinEnv = { RUST_LOG: "warn", RNACOS_RAFT_JOIN_ADDR: `127.0.0.1:${n1.grpcPort}` };
+    nodes.push(await startServerProcess({ ...joinEnv, RNACOS_RAFT_NODE_ID: "2", RNACOS_CLUSTER_TOKEN: "wrong-token" }));
+    nodes.push(await startServerProcess({ ...joinEnv, RNACOS_RAFT_NODE_ID: "3", RNACOS_CLUSTER_TOKEN: "right-token" }));
+    await waitVoters([n1, nodes[2]], [1, 3]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal((await metrics(n1)).membership_config.members, [1, 3], "node 2 stayed out");
+    assert.match(n1.output(), /peer stream refused: wrong or missing cluster token/);
+    assert.match(nodes[1].output(), /join failed/);
+    // A client with the right token that sends garbage: the stream is closed, the node keeps serving.
+    const { connect } = await import("node:http2");
+    const session = connect(`http://127.0.0.1:${n1.grpcPort}`);
+    const status = await new Promise<string>((resolve) => {
+      const req = session.request({ ":method": "POST", ":path": "/tnacos.cluster.Peer/stream", "content-type": "application/grpc", "x-tnacos-cluster-token": "right-token" });
+      req.on("trailers", (t) => resolve(String(t["grpc-status"])));
+      req.on("response", (h) => {
+        if (h["grpc-status"] !== undefined) resolve(String(h["grpc-status"]));
+      });
+      req.on("error", () => resolve("error"));
+      req.write(Uint8Array.from([0, 0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff]));
+    });
+    session.close();
+    assert.is(status, "13");
+    assert.is((await fetch(`${n1.httpUrl}/health`)).status, 200);
+    assert.is(await (await post(`${nodes[2].httpUrl}/nacos/v1/cs/configs`, { dataId: "tok", group: "foo", content: "x" })).text(), "true");
+  } finally {
+    await stopAll(nodes);
+  }
+});
+
 t.run();
