@@ -4,6 +4,7 @@
  */
 import type { Host } from "./ports/host.ts";
 import type { Platform } from "./ports/platform.ts";
+import { DataDirInUse } from "./ports/kv.ts";
 import { CliError, parseArgs, usage } from "./cli.ts";
 import { parseEnvFile } from "./lib/env-file.ts";
 import { LIMITS } from "./lib/limits.ts";
@@ -46,6 +47,7 @@ export async function boot(platform: Platform, host: Host): Promise<Server> {
   try {
     await server.start();
   } catch (e) {
+    if (e instanceof DataDirInUse) return fatal((e as Error).message, 2);
     return fatal(`cannot start: ${(e as Error).message}`, 1);
   }
   let signalled = false;

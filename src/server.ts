@@ -96,6 +96,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   const modules: ServerModule[] = MODULES.map((make) => make(ctx));
 
   let httpListener: Listener | undefined;
+  let dirLock: { release(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
@@ -109,6 +110,8 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     registry,
     http,
     async start() {
+      // Before anything opens storage: a second server on the same directory would corrupt it.
+      dirLock = await kv.lock();
       await replication.start();
       for (const m of modules) await m.start();
       httpListener = await platform.net.serveHttp({
@@ -138,6 +141,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
         }
         await replication.stop().catch((e: Error) => log.error("raft stop failed", { error: e }));
         await transport.close();
+        await dirLock?.release();
         log.info("tnacos stopped");
       })();
       return stopping;

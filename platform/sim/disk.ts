@@ -5,7 +5,7 @@
  * sees exactly what was durable.
  */
 import type { Fs } from "../../src/ports/fs.ts";
-import type { KvFactory, KvValue } from "../../src/ports/kv.ts";
+import { DataDirInUse, type KvFactory, type KvValue } from "../../src/ports/kv.ts";
 import type { Prng } from "../../src/lib/prng.ts";
 import { checkStoreName, ownBytes } from "../shared/kv-checks.ts";
 import { DEFAULT_FSYNC, FsyncQueue, type FsyncOptions } from "./fsync.ts";
@@ -31,6 +31,8 @@ export class SimDisk {
   #liveKv = new Map<string, SimKvStore>();
   #liveFs: SimFsState | undefined;
   #incarnation = 0;
+  /** Data directories locked, by the incarnation that holds them. */
+  readonly #locks = new Map<string, number>();
 
   constructor(scheduler: Scheduler, prng: Prng, label = "disk", fsync: Partial<FsyncOptions> = {}) {
     this.#scheduler = scheduler;
@@ -66,6 +68,16 @@ export class SimDisk {
         checkStoreName(name);
         if (!alive()) throw new Error(`sim disk ${this.label}: crashed; open stores from the restarted node`);
         return createSimKv(this.#kvStore(storePath(dir, name)), this.#scheduler, alive);
+      },
+      // One process per sim disk at a time; a crash ends the incarnation and with it the lock.
+      lock: () => {
+        const path = storePath(dir, "LOCK");
+        const held = this.#locks.get(path);
+        if (held !== undefined && held === this.#incarnation) {
+          return Promise.reject(new DataDirInUse(`data directory ${dir} is in use by another tnacos process`));
+        }
+        this.#locks.set(path, gen);
+        return Promise.resolve({ release: () => Promise.resolve(void this.#locks.delete(path)) });
       },
     };
   }

@@ -49,4 +49,14 @@ export interface Kv {
 export interface KvFactory {
   /** `name` is a plain file-safe word; the same name opens the same data after a restart. */
   open(name: string): Promise<Kv>;
+  /**
+   * Takes the directory for this process alone, until release() or the process dies (kill -9
+   * included: no stale lock). Rejects with DataDirInUse when another process holds it.
+   */
+  lock(): Promise<{ release(): Promise<void> }>;
+}
+
+/** Another process holds the data directory (two servers on one directory would corrupt it). */
+export class DataDirInUse extends Error {
+  override name = "DataDirInUse";
 }

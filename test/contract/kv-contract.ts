@@ -64,6 +64,20 @@ export function registerKvContract(label: string, make: () => Promise<KvSubject>
     await subject.cleanup?.();
   });
 
+  s("the directory lock admits one holder at a time and is free again after release", async () => {
+    const held = await subject.factory.lock();
+    try {
+      await subject.factory.lock();
+      assert.unreachable("a second lock on a held directory must be refused");
+    } catch (e) {
+      assert.is((e as Error).name, "DataDirInUse");
+      assert.match((e as Error).message, /in use by another tnacos process/);
+    }
+    await held.release();
+    const again = await subject.factory.lock();
+    await again.release();
+  });
+
   s("strings and bytes round-trip and keep their type, including empty ones and U+0000", async () => {
     const kv = await fresh();
     const cases: [string, KvValue][] = [

@@ -23,7 +23,10 @@ const isBun = "Bun" in globalThis;
 const tempDir = (): Promise<string> => mkdtemp(join(tmpdir(), "tnacos-kv-"));
 
 function drivenFactory(world: SimWorld): KvFactory {
-  return { open: (name) => world.scheduler.runUntilSettled(world.openKv(name)).then((kv) => driven(kv, world.scheduler)) };
+  return {
+    open: (name) => world.scheduler.runUntilSettled(world.openKv(name)).then((kv) => driven(kv, world.scheduler)),
+    lock: () => world.disk.kv().lock(),
+  };
 }
 
 // ---------------------------------------------------------------- contract, every implementation

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, serverCommand } from "../support/process.ts";
+import { freePort, serverCommand, startServerProcess } from "../support/process.ts";
 
 const t = suite("start-up");
 
@@ -114,6 +114,33 @@ t("`deno task serve -e FILE` (the README's Deno command) starts the server on th
     } catch {
       // already gone
     }
+  }
+});
+
+t("a second server on the same data directory exits 2 naming it; the lock dies with its holder (kill -9)", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "tnacos-lock-"));
+  try {
+    const a = await startServerProcess({ RUST_LOG: "warn" }, { dataDir });
+    const put = await fetch(`${a.httpUrl}/nacos/v1/cs/configs`, {
+      method: "POST", body: "dataId=locked&group=G&content=kept", headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    assert.is(await put.text(), "true");
+    const [h2, g2] = [await freePort(), await freePort()];
+    const r = runOnce([], { RNACOS_DATA_DIR: dataDir, RNACOS_HTTP_PORT: String(h2), RNACOS_GRPC_PORT: String(g2), RNACOS_HTTP_CONSOLE_PORT: "0", RNACOS_SDK_HOST: "127.0.0.1" }, dir);
+    assert.is(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.is(lines.length, 1, r.stderr);
+    assert.match(lines[0], new RegExp(`^tnacos: data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is in use by another tnacos process`));
+    assert.is(await (await fetch(`${a.httpUrl}/nacos/v1/cs/configs?dataId=locked&group=G`)).text(), "kept", "the first server keeps serving");
+    a.kill("SIGKILL");
+    await a.exited;
+    const b = await startServerProcess({ RUST_LOG: "warn" }, { dataDir });
+    assert.is(await (await fetch(`${b.httpUrl}/nacos/v1/cs/configs?dataId=locked&group=G`)).text(), "kept");
+    await b.stop();
+    const c = await startServerProcess({ RUST_LOG: "warn" }, { dataDir });
+    await c.stop();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
 
