@@ -11,6 +11,8 @@
  * health:      HealthCheckRequest on /Request/request over a registered connection (tnacos)
  * servercheck: ServerCheckRequest (needs no registration) (tnacos)
  * echo:        the same HealthCheckRequest bytes to bench/echo-server.ts, which echoes them back
+ * publish:     ConfigPublishRequest, a new dataId per call (~500 B content), over a registered connection;
+ *              each response must be a ConfigPublishResponse with resultCode 200 (a durable, committed write)
  *
  * Each response must have grpc-status 0 and equal the first one on its session (checked field by field),
  * else it counts as an error. Prints "MEASURE_START" when the measured window opens, then one JSON line:
@@ -25,7 +27,7 @@ import { MetadataSchema, PayloadSchema } from "../src/gen/nacos_grpc_service_pb.
 
 interface Opts {
   port: number;
-  mode: "health" | "servercheck" | "echo";
+  mode: "health" | "servercheck" | "echo" | "publish";
   duration: number;
   warmup: number;
   concurrency: number;
@@ -37,7 +39,7 @@ function parseOpts(argv: string[]): Opts {
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i].replace(/^--/, ""), argv[i + 1]];
     if (k === "mode") {
-      if (v !== "health" && v !== "servercheck" && v !== "echo") throw new Error(`bad --mode ${v}`);
+      if (v !== "health" && v !== "servercheck" && v !== "echo" && v !== "publish") throw new Error(`bad --mode ${v}`);
       o.mode = v;
     } else if (k in o) (o as unknown as Record<string, number>)[k] = Number(v);
     else throw new Error(`unknown option --${k}`);
@@ -155,14 +157,26 @@ async function main(): Promise<void> {
   hardStop.unref();
 
   const request = frame(o.mode === "servercheck" ? "ServerCheckRequest" : "HealthCheckRequest", { module: "internal" });
-  const expectType = { health: "HealthCheckResponse", servercheck: "ServerCheckResponse", echo: "HealthCheckRequest" }[o.mode];
+  const expectType = { health: "HealthCheckResponse", servercheck: "ServerCheckResponse", echo: "HealthCheckRequest", publish: "ConfigPublishResponse" }[o.mode];
   const sessions = await Promise.all(Array.from({ length: o.sessions }, () => connect(o.port)));
-  const streams = o.mode === "health" ? await Promise.all(sessions.map(register)) : [];
+  const streams = o.mode === "health" || o.mode === "publish" ? await Promise.all(sessions.map(register)) : [];
+  const content = "x".repeat(480);
+  let published = 0;
+  const publish = async (session: http2.ClientHttp2Session): Promise<boolean> => {
+    const req = frame("ConfigPublishRequest", { dataId: `grpc-bench-${process.pid}-${++published}`, group: "BENCH", tenant: "", content, additionMap: {} });
+    const [m] = unframe(await call(session, "/Request/request", req));
+    return m?.type === "ConfigPublishResponse" && m.body.resultCode === 200;
+  };
 
   // The reference response per session, checked once; every later response must be byte-identical.
   const refs: Uint8Array[] = [];
   let response: unknown;
   for (const s of sessions) {
+    if (o.mode === "publish") {
+      if (!(await publish(s))) throw new Error("the first ConfigPublishRequest failed");
+      refs.push(new Uint8Array(0));
+      continue;
+    }
     const bytes = await call(s, "/Request/request", request);
     const [m] = unframe(bytes);
     if (m?.type !== expectType || (o.mode !== "echo" && m.body.resultCode !== 200)) throw new Error(`expected ${expectType}, got ${JSON.stringify(m)}`);
@@ -181,8 +195,8 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       let ok = false;
       try {
-        ok = (await call(session, "/Request/request", request)).equals(ref);
-        if (!ok) firstError ??= "response differs from the first one";
+        ok = o.mode === "publish" ? await publish(session) : (await call(session, "/Request/request", request)).equals(ref);
+        if (!ok) firstError ??= o.mode === "publish" ? "publish not acknowledged" : "response differs from the first one";
       } catch (e) {
         firstError ??= (e as Error).message;
         if (session.closed || session.destroyed) stopping = true; // the server went away: end the run

@@ -101,7 +101,8 @@ export class RaftHost {
   private leaderlessSince = -1;
   /** Snapshot chunks being received from the leader, and a complete one waiting for the core. */
   private assembling: { index: number; next: number; bytes: number; pairs: [string, KvValue][] } | undefined;
-  private incoming: { meta: SnapshotMeta; pairs: [string, KvValue][] } | undefined;
+  /** Complete snapshots by index, until the core hands the accepted one out (at most two kept). */
+  private readonly incoming = new Map<number, [string, KvValue][]>();
   private outgoing: { meta: SnapshotMeta; chunks: Uint8Array[] } | undefined;
   private readonly sendingSnapshot = new Set<NodeId>();
   private joining: Promise<void> | undefined;
@@ -378,10 +379,10 @@ export class RaftHost {
     const { kv, sm, log } = this.o;
     const ops: KvOp[] = [];
     if (rd.snapshot) {
-      const inc = this.incoming;
-      assert(inc !== undefined && inc.meta.index === rd.snapshot.index, "snapshot accepted by the core without its data");
-      ops.push(...installOps(rd.snapshot, inc.pairs, rd.hardState ?? this.core.hardState()));
-      this.incoming = undefined;
+      const pairs = this.incoming.get(rd.snapshot.index);
+      assert(pairs !== undefined, "snapshot accepted by the core without its data");
+      ops.push(...installOps(rd.snapshot, pairs, rd.hardState ?? this.core.hardState()));
+      for (const i of [...this.incoming.keys()]) if (i <= rd.snapshot.index) this.incoming.delete(i);
     }
     appendOps(rd.entries, ops);
     if (rd.hardState) ops.push(hardStateOp(rd.hardState));
@@ -675,7 +676,8 @@ export class RaftHost {
     a.next++;
     if (header.last) {
       this.assembling = undefined;
-      this.incoming = { meta: header.meta, pairs: a.pairs };
+      if (this.incoming.size >= 2) this.incoming.delete(Math.min(...this.incoming.keys()));
+      this.incoming.set(header.meta.index, a.pairs);
       const m = emptyMessage("snapshot", header.from, this.id, header.term);
       m.snapshot = header.meta;
       this.core.step(m);
