@@ -187,7 +187,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_GRPC_PORT", "HTTP+1000", "gRPC SDK and cluster port"],
   ["RNACOS_HTTP_CONSOLE_PORT", "HTTP+2000", "web console port (0 = off) (validated; not implemented yet)"],
   ["RNACOS_CONSOLE_HOST", "= SDK host", "console bind address (validated; not implemented yet)"],
-  ["RNACOS_HTTP_WORKERS", "1", "accepted for rnacos compatibility; tnacos runs one event loop"],
+  ["RNACOS_HTTP_WORKERS", "1", "validated for rnacos compatibility; has no effect (tnacos runs one event loop)"],
   ["RNACOS_DATA_DIR", "~/.local/share/tnacos/nacos_db", "data directory (alias RNACOS_CONFIG_DB_DIR; nacos_db on Windows/Docker)"],
   ["RNACOS_RUN_IN_DOCKER", "false", "use ./nacos_db as the default data directory"],
   ["RNACOS_CONFIG_MAX_CONTENT", "10485760", "largest config content in bytes"],
