@@ -112,6 +112,8 @@ export class RaftHost {
    * join reply before its own log tells it, and must answer the leader meanwhile.
    */
   private readonly addressBook = new Map<NodeId, string>();
+  /** `term/vote` as last written to storage: a leader's early appends never run ahead of it. */
+  private durableTermVote = "";
 
   constructor(o: RaftHostOptions) {
     this.o = o;
@@ -142,6 +144,7 @@ export class RaftHost {
     } else {
       this.refreshOwnAddress(loaded.snapshot.conf);
     }
+    this.durableTermVote = `${loaded.hardState.term}/${loaded.hardState.vote}`;
     this.core = new Raft({ ...DEFAULT_RAFT_OPTIONS, id: this.id, prng: this.o.prng, electionTicks: this.o.electionTicks, autoPromote: this.o.autoPromote }, loaded);
     await this.o.sm.load(kv);
     this.applied = loaded.applied;
@@ -378,6 +381,14 @@ export class RaftHost {
   private async handle(rd: Ready): Promise<void> {
     const { kv, sm, log } = this.o;
     const ops: KvOp[] = [];
+    const early = this.earlyAppends(rd);
+    if (early.length > 0) {
+      this.send(early);
+      // Two turns of the loop: one for the transport's flush, one for the HTTP/2 session to write the
+      // frames to the socket, before the synchronous storage write below holds the thread.
+      await new Promise<void>((r) => this.o.timer.after(0, r));
+      await new Promise<void>((r) => this.o.timer.after(0, r));
+    }
     if (rd.snapshot) {
       const pairs = this.incoming.get(rd.snapshot.index);
       assert(pairs !== undefined, "snapshot accepted by the core without its data");
@@ -411,10 +422,11 @@ export class RaftHost {
       log.info("raft: installed a snapshot from the leader", { index: rd.snapshot.index, term: rd.snapshot.term });
     }
 
+    if (rd.hardState) this.durableTermVote = `${rd.hardState.term}/${rd.hardState.vote}`;
     for (const m of rd.messages) {
       if (m.type === "snapshot") await this.sendSnapshot(m);
     }
-    this.send(rd.messages.filter((m) => m.type !== "snapshot"));
+    this.send(rd.messages.filter((m) => m.type !== "snapshot" && !early.includes(m)));
 
     for (const d of done) {
       if (d.cmd) {
@@ -444,6 +456,20 @@ export class RaftHost {
     }
     if (rd.softState) this.leaderChanged(rd.softState.leader);
     await this.maybeCompact();
+  }
+
+  /**
+   * A leader's appends that may leave before its own write of this Ready (Raft thesis §10.2.1), so the
+   * followers' fsyncs overlap the leader's. Safe because such a message carries no commit index beyond
+   * what this node already holds durably, and no term or vote this node has not yet written: the
+   * entries it carries count as committed only in a later Ready, which is handled after this one's
+   * write. Votes, responses and everything else still wait for the write.
+   */
+  private earlyAppends(rd: Ready): Message[] {
+    if (this.core.role !== "leader" || rd.entries.length === 0 || rd.snapshot) return [];
+    if (rd.hardState && `${rd.hardState.term}/${rd.hardState.vote}` !== this.durableTermVote) return [];
+    const durable = rd.entries[0].index - 1;
+    return rd.messages.filter((m) => (m.type === "append" || m.type === "heartbeat") && m.commit <= durable);
   }
 
   private send(msgs: Message[]): void {

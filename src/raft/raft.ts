@@ -90,6 +90,11 @@ export class Raft {
   private prevHard: HardState;
   private prevSoft: SoftState;
   private readyOut = false;
+  /**
+   * Leader: new entries or a new commit index wait to go out. Appends are sent once per ready(), not
+   * once per proposal or acknowledgement, so a batch of proposals travels as one message per peer.
+   */
+  private appendsDue = false;
   private snapshotIn: SnapshotMeta | undefined;
 
   constructor(opts: RaftOptions, boot: RaftBoot) {
@@ -213,6 +218,7 @@ export class Raft {
   }
 
   hasReady(): boolean {
+    if (this.appendsDue && this.role === "leader") return true;
     if (this.msgs.length > 0 || this.readStates.length > 0 || this.snapshotIn) return true;
     if (this.log.unstableFrom <= this.log.lastIndex() || this.log.applied < this.log.committed) return true;
     const h = this.hardState();
@@ -227,6 +233,8 @@ export class Raft {
   ready(): Ready {
     assert(!this.readyOut, "ready() called again before advance()");
     this.readyOut = true;
+    if (this.appendsDue && this.role === "leader") this.broadcastAppend();
+    this.appendsDue = false;
     const rd: Ready = { entries: this.log.unstable(), messages: this.msgs, committed: [], readStates: this.readStates };
     if (this.snapshotIn) {
       rd.snapshot = this.snapshotIn;
@@ -556,7 +564,7 @@ export class Raft {
         const moved = pr.maybeUpdate(m.index);
         if (pr.state === "probe" || (pr.state === "snapshot" && pr.match >= this.log.firstIndex() - 1)) pr.becomeReplicate();
         if (moved) {
-          if (this.maybeCommit()) this.broadcastAppend();
+          if (this.maybeCommit()) this.appendsDue = true;
           if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
             this.send(emptyMessage("timeoutNow", this.id, m.from, this.term));
           }
@@ -608,7 +616,7 @@ export class Raft {
     const e: Entry = { index: this.log.lastIndex() + 1, term: this.term, type, data };
     this.log.append(e);
     this.maybeCommit();
-    this.broadcastAppend();
+    this.appendsDue = true;
     return { ok: true, index: e.index, term: e.term };
   }
 
@@ -737,7 +745,7 @@ export class Raft {
       }
       this.progress.delete(cc.id);
       if (this.leadTransferee === cc.id) this.leadTransferee = 0;
-      if (this.maybeCommit()) this.broadcastAppend();
+      if (this.maybeCommit()) this.appendsDue = true;
     }
   }
 
