@@ -1,5 +1,5 @@
 /**
- * Cluster bench (bounded; `node bench/cluster-bench.ts [runtime=bun] [--duration 5] [--write]`): durable
+ * Cluster bench (bounded; `node bench/cluster-bench.ts [runtime=bun] [--duration 5] [--rounds 3] [--write]`): durable
  * config writes/s on one node and on a 3-node loopback Raft cluster, over HTTP (wrk) and gRPC
  * (bench/grpc-unary.ts --mode publish), reads/s per node (wrk), and etcd 3.4 (Debian's etcd-server,
  * started here, 1 and 3 members) put and range through the same wrk, in the same run. The ceiling is a
@@ -20,6 +20,8 @@ const runtime = (args.find((a) => !a.startsWith("--") && !/^\d+$/.test(a)) ?? "b
 const di = args.indexOf("--duration");
 const DURATION = Math.min(30, Math.max(1, di >= 0 ? Number(args[di + 1]) : 5));
 const WRITE = args.includes("--write");
+const ri = args.indexOf("--rounds");
+const ROUNDS = Math.min(10, Math.max(1, ri >= 0 ? Number(args[ri + 1]) : 3));
 const CONNS = 32;
 process.env.TNACOS_TEST_SERVER_RUNTIME = runtime;
 const root = join(import.meta.dirname ?? ".", "..");
@@ -184,29 +186,42 @@ try {
   row("ceiling: hello-world node:http", runtime, ceiling);
   hello.kill("SIGTERM");
 
-  // One node.
+  // Everything up at once, so the write rows can alternate: the machine's background (a shared VM) moves
+  // between seconds, and a ratio is only fair when its two sides were measured side by side.
   const single = await startServerProcess({ RUST_LOG: "warn" });
   servers.push(single);
   await seedReadKey(single);
-  const w1 = wrk(single.httpUrl, scripts.publish);
-  results.single = w1.rps;
-  row("tnacos 1 node: HTTP publish (durable)", "the node", w1, ceiling.rps);
-  const g1 = grpcPublish(single.grpcPort);
-  results.singleGrpc = g1.rps;
-  row("tnacos 1 node: gRPC publish (durable)", "the node", g1, ceiling.rps);
-  row("tnacos 1 node: HTTP get", "the node", wrk(single.httpUrl, scripts.get), ceiling.rps);
-  await single.stop();
-  servers.length = 0;
-
-  // Three nodes.
   const nodes = await startCluster(3);
   servers.push(...nodes);
   const leader = await leaderOf(nodes);
   const follower = nodes.find((n) => n !== leader)!;
   await seedReadKey(leader);
-  const w3 = wrk(leader.httpUrl, scripts.publish);
-  results.cluster = w3.rps;
-  row("tnacos 3 nodes: HTTP publish (durable, committed by 2 of 3)", "leader", w3, ceiling.rps);
+  const etcd1 = await etcdLeader(await startEtcd(1));
+  const etcd3 = await etcdLeader(await startEtcd(3));
+
+  // Durable writes: ROUNDS alternating runs each, best kept (the spread is printed too).
+  const best: Record<string, WrkResult> = {};
+  const seen: Record<string, number[]> = {};
+  const keep = (k: string, r: WrkResult) => {
+    (seen[k] ??= []).push(r.rps);
+    if (!best[k] || r.rps > best[k].rps) best[k] = r;
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    keep("single", wrk(single.httpUrl, scripts.publish));
+    keep("cluster", wrk(leader.httpUrl, scripts.publish));
+    keep("etcd3", wrk(etcd3, scripts.etcdPut));
+    keep("etcd1", wrk(etcd1, scripts.etcdPut));
+  }
+  const spread = (k: string) => ` (best of ${seen[k].length}: ${seen[k].map((x) => Math.round(x).toLocaleString("en-US")).join(", ")})`;
+  for (const k of Object.keys(best)) results[k] = best[k].rps;
+
+  row("tnacos 1 node: HTTP publish (durable)" + spread("single"), "the node", best.single, ceiling.rps);
+  const g1 = grpcPublish(single.grpcPort);
+  results.singleGrpc = g1.rps;
+  row("tnacos 1 node: gRPC publish (durable)", "the node", g1, ceiling.rps);
+  row("tnacos 1 node: HTTP get", "the node", wrk(single.httpUrl, scripts.get), ceiling.rps);
+
+  row("tnacos 3 nodes: HTTP publish (durable, committed by 2 of 3)" + spread("cluster"), "leader", best.cluster, ceiling.rps);
   row("tnacos 3 nodes: HTTP publish, forwarded", "follower", wrk(follower.httpUrl, scripts.publish), ceiling.rps);
   const g3 = grpcPublish(leader.grpcPort);
   results.clusterGrpc = g3.rps;
@@ -215,20 +230,11 @@ try {
     const m = await metrics(n);
     row(`tnacos 3 nodes: HTTP get`, `node ${m.id} (${m.state.toLowerCase()})`, wrk(n.httpUrl, scripts.get), ceiling.rps);
   }
-  await stopAll(nodes);
-  servers.length = 0;
 
-  // etcd, same wrk.
-  for (const members of [1, 3]) {
-    const urls = await startEtcd(members);
-    const lead = await etcdLeader(urls);
-    const put = wrk(lead, scripts.etcdPut);
-    results[`etcd${members}`] = put.rps;
-    row(`etcd ${members} member${members > 1 ? "s" : ""}: put (JSON gateway)`, "leader", put, ceiling.rps);
-    row(`etcd ${members} member${members > 1 ? "s" : ""}: range (JSON gateway)`, "leader", wrk(lead, scripts.etcdRange), ceiling.rps);
-    stopChildren();
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  row("etcd 1 member: put (JSON gateway)" + spread("etcd1"), "leader", best.etcd1, ceiling.rps);
+  row("etcd 1 member: range (JSON gateway)", "leader", wrk(etcd1, scripts.etcdRange), ceiling.rps);
+  row("etcd 3 members: put (JSON gateway)" + spread("etcd3"), "leader", best.etcd3, ceiling.rps);
+  row("etcd 3 members: range (JSON gateway)", "leader", wrk(etcd3, scripts.etcdRange), ceiling.rps);
 } finally {
   stopChildren();
   await stopAll(servers);
@@ -241,7 +247,8 @@ const section = `## Cluster (issue 7): config writes and reads, 1 vs 3 nodes, an
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; server runtime: ${runtime}; etcd ${etcdVersion}; wrk -t1 -c${CONNS} -d${DURATION}s on the
 same machine (nothing pinned: the 3 nodes, etcd's 3 members and wrk share the cores). Every write is
 durable and committed before it is answered (tnacos: SQLite WAL fsync, Raft majority; etcd: its WAL fsync,
-Raft majority). gRPC publish: bench/grpc-unary.ts --mode publish, ${CONNS} calls in flight on one connection.
+Raft majority). Every system runs for the whole bench; the durable-write rows alternate (1 node, 3 nodes,
+etcd 3, etcd 1) ${ROUNDS} times and keep the best, so background noise on the shared VM hits both sides of a ratio. gRPC publish: bench/grpc-unary.ts --mode publish, ${CONNS} calls in flight on one connection.
 "share" is calls/s ÷ the hello-world ceiling measured by the same wrk in the same run.
 
 | load | target | requests/s | latency p50 / p99 | errors | share of ceiling |

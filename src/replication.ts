@@ -110,7 +110,8 @@ export function createReplication(d: ReplicationDeps): Replication {
     },
     store() {
       mustBeOpen(kv, "state store not open");
-      return kv;
+      mustBeOpen(host, "raft not started");
+      return readsAfterBacklog(kv, host);
     },
     host() {
       mustBeOpen(host, "raft not started");
@@ -157,6 +158,24 @@ export function createReplication(d: ReplicationDeps): Replication {
       await host?.stop();
       await kv?.close();
     },
+  };
+}
+
+/**
+ * The state store as readers see it: every read first writes the rows applied but still waiting in the
+ * host's backlog (state-backlog.ts), so a history page never misses a change already answered. Writes
+ * are not offered: persistent state changes only through the log.
+ */
+function readsAfterBacklog(kv: Kv, host: RaftHost): Kv {
+  const refuse = (): Promise<never> => Promise.reject(new Error("the state store is written only through the Raft log"));
+  return {
+    get: async (key) => (await host.flushState(), kv.get(key)),
+    getMany: async (keys) => (await host.flushState(), kv.getMany(keys)),
+    keys: async (range) => (await host.flushState(), kv.keys(range)),
+    entries: async (range) => (await host.flushState(), kv.entries(range)),
+    scan: async (range) => (await host.flushState(), kv.scan(range)),
+    set: refuse, del: refuse, setMany: refuse, delMany: refuse, update: refuse, clear: refuse, delRange: refuse, batch: refuse,
+    close: () => Promise.resolve(),
   };
 }
 

@@ -8,13 +8,13 @@
  *
  * Durability: WAL + synchronous=FULL fsyncs the WAL at every commit, so a resolved write survives
  * kill -9 and power loss. Every public mutation is exactly one transaction, hence one fsync; batch()
- * and setMany() are how callers group-commit.
+ * and setMany() are how callers group-commit; batch(ops, { durable: false }) commits without one.
  *
  * The drivers are synchronous, so each call runs to completion on the JS thread: update()'s
  * read-modify-write cannot interleave with another call on this process, and the transaction guards it
  * against other connections.
  */
-import type { Kv, KvOp, KvRange, KvValue } from "../../src/ports/kv.ts";
+import type { Kv, KvBatchOptions, KvOp, KvRange, KvValue } from "../../src/ports/kv.ts";
 import {
   checkEntries,
   checkKey,
@@ -215,17 +215,25 @@ export function createSqlKv(db: SqlDriver, label: string): Kv {
       if (lt !== undefined) checkKey(lt, "delRange lt");
       return rangeDelete(gte, lt);
     },
-    async batch(ops: readonly KvOp[]) {
+    async batch(ops: readonly KvOp[], opts?: KvBatchOptions) {
       open();
       checkOps(ops);
       if (ops.length === 0) return;
-      tx(() => {
-        for (const op of ops) {
-          if (op.type === "set") put(op.key, op.value);
-          else if (op.type === "del") remove(op.key);
-          else rangeDelete(op.gte, op.lt);
-        }
-      });
+      // NORMAL in WAL mode: the commit is appended to the WAL without an fsync; the next FULL commit's
+      // fsync covers it (the WAL is one file written in order), so durability stays in commit order.
+      const lazy = opts?.durable === false;
+      if (lazy) stmt("PRAGMA synchronous=NORMAL").run();
+      try {
+        tx(() => {
+          for (const op of ops) {
+            if (op.type === "set") put(op.key, op.value);
+            else if (op.type === "del") remove(op.key);
+            else rangeDelete(op.gte, op.lt);
+          }
+        });
+      } finally {
+        if (lazy) stmt("PRAGMA synchronous=FULL").run();
+      }
     },
     async close() {
       if (closed) return;

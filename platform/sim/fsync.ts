@@ -48,14 +48,15 @@ export class FsyncQueue {
    * Queues `persist` (which copies the mutation into the durable state). The promise resolves when the
    * simulated fsync has run it; after a crash it never settles, like a call in a killed process.
    */
-  enqueue(persist: () => void): Promise<void> {
+  enqueue(persist: () => void, lazy = false): Promise<void> {
     if (this.#dropped) throw new Error(`${this.#label}: the disk crashed; reopen from the restarted node`);
     if (this.#pending.length >= this.#opts.maxPending) {
       throw new Error(`${this.#label}: ${this.#pending.length} unsynced writes queued (limit ${this.#opts.maxPending})`);
     }
     return new Promise<void>((resolve) => {
       this.#pending.push({ persist, resolve });
-      if (this.#cancel === undefined) {
+      // A lazy mutation (a batch written without fsync) waits for the next real fsync to carry it.
+      if (this.#cancel === undefined && !lazy) {
         const delay = this.#prng.between(this.#opts.minMs, this.#opts.maxMs);
         this.#cancel = this.#scheduler.after(delay, () => this.#fsync(), `fsync ${this.#label}`);
       }

@@ -6,7 +6,7 @@
  *
  * Inputs are checked by the same code as the SQLite store, so both accept and reject the same things.
  */
-import type { Kv, KvOp, KvValue } from "../../src/ports/kv.ts";
+import type { Kv, KvBatchOptions, KvOp, KvValue } from "../../src/ports/kv.ts";
 import {
   checkEntries,
   checkKey,
@@ -49,11 +49,11 @@ export function createSimKv(store: SimKvStore, scheduler: Scheduler, alive: () =
   };
 
   /** Applies ops to the view now; durable (and resolved) at the next simulated fsync. */
-  const commit = (ops: SimKvOp[]): Promise<void> => {
+  const commit = (ops: SimKvOp[], lazy = false): Promise<void> => {
     if (ops.length === 0) return Promise.resolve();
     const durable = store.queue.enqueue(() => {
       for (const op of ops) store.durable.apply(op);
-    });
+    }, lazy);
     for (const op of ops) store.view.apply(op);
     return durable;
   };
@@ -120,9 +120,14 @@ export function createSimKv(store: SimKvStore, scheduler: Scheduler, alive: () =
       await commit([{ type: "delRange", gte, lt }]);
       return count;
     },
-    async batch(ops: readonly KvOp[]) {
+    async batch(ops: readonly KvOp[], opts?: KvBatchOptions) {
       open();
       const checked = checkOps(ops).map((op): SimKvOp => (op.type === "set" ? { ...op, value: own(op.value) } : { ...op }));
+      // Not durable: resolved at once; it reaches the disk in order, with the next durable write's fsync.
+      if (opts?.durable === false) {
+        void commit(checked, true);
+        return;
+      }
       return commit(checked);
     },
     async close() {

@@ -23,6 +23,7 @@ import {
 import { decodePairs, encodePairs } from "../storage/snapshot-codec.ts";
 import { NOT_LEADER, type PeerTransport, PeerUnreachable } from "./transport.ts";
 import { ClusterError, decodeJson, encodeJson, packChunk, unpackChunk } from "./host-wire.ts";
+import { STATE_BACKLOG_DEFAULTS, StateBacklog, type StateBacklogLimits } from "./state-backlog.ts";
 
 export interface RaftHostOptions {
   id: NodeId;
@@ -49,6 +50,8 @@ export interface RaftHostOptions {
   /** Storage failed under us: the process must stop rather than serve from a state the disk lacks. */
   onFatal: (e: Error) => void;
   autoPromote: boolean;
+  /** How long the state machine's rows may trail the log (state-backlog.ts). */
+  stateBacklog?: StateBacklogLimits;
 }
 
 export interface BootstrapOptions {
@@ -114,10 +117,16 @@ export class RaftHost {
   private readonly addressBook = new Map<NodeId, string>();
   /** `term/vote` as last written to storage: a leader's early appends never run ahead of it. */
   private durableTermVote = "";
+  /** Applied state-machine rows not yet written (they trail the durable log; see state-backlog.ts). */
+  private readonly backlog: StateBacklog;
+  private stateTimer: Cancel | undefined;
+  private stateDue = false;
+  private stateWaiters: { resolve(): void; reject(e: Error): void }[] = [];
 
   constructor(o: RaftHostOptions) {
     this.o = o;
     this.id = o.id;
+    this.backlog = new StateBacklog(o.stateBacklog ?? STATE_BACKLOG_DEFAULTS);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -180,6 +189,7 @@ export class RaftHost {
     this.stopped = true;
     this.cancelTick?.();
     while (this.running) await this.running;
+    if (!this.failed) await this.writeState().catch((e: Error) => this.fail(e));
     const err = new ClusterError(503, "the node is shutting down");
     for (const p of this.pending.values()) {
       p.cancel();
@@ -362,13 +372,21 @@ export class RaftHost {
       if (this.running) return; // the running loop re-checks hasReady() before it ends
       this.running = this.drain().catch((e: Error) => this.fail(e)).finally(() => {
         this.running = undefined;
-        if (!this.failed && this.core.hasReady()) this.schedule();
+        if (!this.failed && this.hasWork()) this.schedule();
       });
     });
   }
 
+  private hasWork(): boolean {
+    return this.stateDue || this.core.hasReady();
+  }
+
   private async drain(): Promise<void> {
-    while (!this.failed && this.core.hasReady()) {
+    while (!this.failed && this.hasWork()) {
+      if (this.stateDue) {
+        await this.writeState();
+        continue;
+      }
       const rd = this.core.ready();
       try {
         await this.handle(rd);
@@ -392,12 +410,14 @@ export class RaftHost {
     if (rd.snapshot) {
       const pairs = this.incoming.get(rd.snapshot.index);
       assert(pairs !== undefined, "snapshot accepted by the core without its data");
+      this.backlog.discard(); // rows older than the snapshot that replaces them
       ops.push(...installOps(rd.snapshot, pairs, rd.hardState ?? this.core.hardState()));
       for (const i of [...this.incoming.keys()]) if (i <= rd.snapshot.index) this.incoming.delete(i);
     }
     appendOps(rd.entries, ops);
     if (rd.hardState) ops.push(hardStateOp(rd.hardState));
     const done: { index: number; term: number; cmd?: ReplicatedCommand; result?: unknown; error?: Error }[] = [];
+    const stateOps: KvOp[] = [];
     for (const e of rd.committed) {
       if (e.type !== "normal" || e.data === "") {
         done.push({ index: e.index, term: e.term });
@@ -406,7 +426,7 @@ export class RaftHost {
       try {
         const cmd = JSON.parse(e.data) as ReplicatedCommand;
         const a = sm.apply(cmd, e.index);
-        for (const op of a.ops) ops.push(op);
+        for (const op of a.ops) stateOps.push(op);
         done.push({ index: e.index, term: e.term, cmd, result: a.result });
       } catch (err) {
         // A throwing apply is a bug; the entry becomes a no-op (identically on every node: same code).
@@ -414,8 +434,16 @@ export class RaftHost {
         done.push({ index: e.index, term: e.term, error: err as Error });
       }
     }
-    if (rd.committed.length > 0) appliedOps(rd.committed[rd.committed.length - 1].index, this.core.confState(), ops);
+    if (rd.committed.length > 0) appliedOps(rd.committed[rd.committed.length - 1].index, this.core.confState(), stateOps);
     if (ops.length > 0) await kv.batch(ops);
+    if (stateOps.length > 0 && this.backlog.add(stateOps)) await this.writeState();
+    else if (this.backlog.size > 0 && !this.stateTimer) {
+      this.stateTimer = this.o.timer.after(this.backlog.limits.maxDelayMs, () => {
+        this.stateTimer = undefined;
+        this.stateDue = true;
+        this.schedule();
+      });
+    }
     if (rd.snapshot) {
       await sm.load(kv);
       this.applied = rd.snapshot.index;
@@ -500,9 +528,43 @@ export class RaftHost {
     for (const fn of this.leaderListeners) fn(leader);
   }
 
+  /**
+   * Writes the state backlog in one transaction, without an fsync of its own: the log entries it
+   * derives from are already durable, and the next durable log write carries these rows to the disk
+   * with it (a store's writes become durable in order). Runs inside the loop (or after it stopped),
+   * never beside a Ready, so rows and their applied index land in apply order.
+   */
+  private async writeState(): Promise<void> {
+    this.stateTimer?.();
+    this.stateTimer = undefined;
+    this.stateDue = false;
+    if (this.backlog.size > 0) await this.o.kv.batch(this.backlog.take(), { durable: false });
+    const ws = this.stateWaiters;
+    this.stateWaiters = [];
+    for (const w of ws) w.resolve();
+  }
+
+  /**
+   * Resolves once every state-machine row applied so far is in the store: for readers of the store
+   * itself (history rows, snapshots, the simulation's checkers); in-memory state needs no wait.
+   */
+  flushState(): Promise<void> {
+    if (this.failed) return Promise.reject(new ClusterError(500, `the node's storage failed: ${this.failed.message}`));
+    if (this.backlog.size === 0 && !this.running) return Promise.resolve();
+    if (this.stopped) return Promise.resolve(); // stop() writes the backlog itself
+    return new Promise((resolve, reject) => {
+      this.stateWaiters.push({ resolve, reject });
+      this.stateDue = true;
+      this.schedule();
+    });
+  }
+
   private async maybeCompact(): Promise<void> {
     const snapIndex = this.core.log.snapIndex;
     if (this.applied - snapIndex < this.o.snapshotLogSize) return;
+    // The log may be cut only up to what the stored state covers; this cut itself is durable, and
+    // carries the state rows written before it to the disk.
+    await this.writeState();
     const term = this.core.log.term(this.applied);
     assert(term !== undefined, "applied entry must be in the log");
     await this.o.kv.batch(compactOps(this.applied, term));
@@ -513,6 +575,8 @@ export class RaftHost {
   private fail(e: Error): void {
     if (this.failed) return;
     this.failed = e;
+    this.stateTimer?.();
+    for (const w of this.stateWaiters.splice(0)) w.reject(new ClusterError(500, `the node's storage failed: ${e.message}`));
     this.o.log.error("raft: storage failed; this node stops serving writes", { error: e });
     this.o.onFatal(e);
   }
@@ -654,6 +718,7 @@ export class RaftHost {
     const to = this.peer(m.to);
     if (!to || this.sendingSnapshot.has(m.to)) return;
     if (!this.outgoing || this.outgoing.meta.index !== this.applied) {
+      await this.writeState();
       const pairs = await readStatePairs(this.o.kv, this.o.maxSnapshotBytes);
       const term = this.core.log.term(this.applied);
       assert(term !== undefined, "applied entry must be in the log");

@@ -24,6 +24,11 @@ export type KvOp =
   | { type: "del"; key: string }
   | { type: "delRange"; gte?: string; lt?: string };
 
+export interface KvBatchOptions {
+  /** Default true. */
+  durable?: boolean;
+}
+
 export interface Kv {
   get(key: string): Promise<KvValue | undefined>;
   set(key: string, value: KvValue): Promise<void>;
@@ -40,8 +45,13 @@ export interface Kv {
   scan(range: KvRange): Promise<[string, KvValue][]>;
   /** Deletes every key in [gte, lt). Returns how many were removed. */
   delRange(gte?: string, lt?: string): Promise<number>;
-  /** Applies every op or none, with a single durable commit. */
-  batch(ops: readonly KvOp[]): Promise<void>;
+  /**
+   * Applies every op or none, with a single durable commit. With `durable: false` the batch is applied
+   * the same way but not fsynced: it survives a crash of the process, and after a power loss it is
+   * there exactly when a later durable write to this store completed (a store's writes reach the disk
+   * in order). For data that can be rebuilt from something already durable.
+   */
+  batch(ops: readonly KvOp[], opts?: KvBatchOptions): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -262,6 +262,19 @@ export function registerKvContract(label: string, make: () => Promise<KvSubject>
     await kv.close();
   });
 
+  s("a batch with durable: false is applied like any batch and outlives a reopen", async () => {
+    const name = `t${++n}`;
+    const kv = await subject.factory.open(name);
+    await kv.set("log/1", "a");
+    await kv.batch([{ type: "set", key: "state/x", value: "1" }, { type: "del", key: "log/1" }], { durable: false });
+    assert.equal(await kv.keys(), ["state/x"]);
+    await kv.batch([{ type: "set", key: "log/2", value: "b" }]); // durable again afterwards
+    await kv.close();
+    const again = await subject.factory.open(name);
+    assert.equal(await again.keys(), ["log/2", "state/x"]);
+    await again.close();
+  });
+
   s("a batch with one invalid op applies nothing", async () => {
     const kv = await fresh();
     await kv.set("keep", "v1");

@@ -186,6 +186,24 @@ sim("a batch survives a crash whole or not at all", async () => {
   assert.ok(keys.every((k) => k.startsWith("b1/")), "only the durable batch is there");
 });
 
+sim("a batch written with durable: false reaches the disk only with a later durable write, in order", async () => {
+  const world = createSimWorld(15);
+  const kv = await world.scheduler.runUntilSettled(world.openKv("s"));
+  await world.scheduler.runUntilSettled(kv.batch([{ type: "set", key: "state", value: "1" }], { durable: false }));
+  assert.is(await kv.get("state"), "1", "readable at once");
+  world.scheduler.runUntilIdle();
+  world.disk.crash();
+  let after = await world.scheduler.runUntilSettled(world.openKv("s"));
+  assert.is(await after.get("state"), undefined, "no fsync of its own: gone after a power loss");
+
+  await world.scheduler.runUntilSettled(after.batch([{ type: "set", key: "state", value: "2" }], { durable: false }));
+  await world.scheduler.runUntilSettled(after.set("log", "x"));
+  world.disk.crash();
+  after = await world.scheduler.runUntilSettled(world.openKv("s"));
+  assert.is(await after.get("state"), "2", "carried to the disk by the durable write after it");
+  assert.is(await after.get("log"), "x");
+});
+
 sim("a crash loses nothing once the fsync has fired, even with the promise unobserved", async () => {
   const world = createSimWorld(13);
   const kv = await world.scheduler.runUntilSettled(world.openKv("s"));

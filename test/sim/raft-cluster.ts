@@ -164,6 +164,7 @@ export class SimCluster {
     }
     let ref: string | undefined;
     for (const n of live) {
+      await this.world.scheduler.runUntilSettled(n.host!.flushState());
       const pairs = await this.world.scheduler.runUntilSettled(readStatePairs(n.kv!, 1 << 30));
       const s = JSON.stringify(pairs);
       if (ref === undefined) ref = s;
