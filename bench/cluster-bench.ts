@@ -98,8 +98,10 @@ function wrk(url: string, script: string): WrkResult {
   const r = spawnSync("wrk", ["-t1", `-c${CONNS}`, `-d${DURATION}s`, "--latency", "-s", script, url], { encoding: "utf8", timeout: (DURATION + 30) * 1000 });
   const out = r.stdout + r.stderr;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const p50 = /50%\s+(\S+)/.exec(out)?.[1] ?? "?";
-  const p99 = /99%\s+(\S+)/.exec(out)?.[1] ?? "?";
+  // From the "Latency Distribution" block only ("50.00%" also appears in the thread stats).
+  const dist = out.slice(Math.max(0, out.indexOf("Latency Distribution")));
+  const p50 = /^\s+50%\s+(\S+)/m.exec(dist)?.[1] ?? "?";
+  const p99 = /^\s+99%\s+(\S+)/m.exec(dist)?.[1] ?? "?";
   const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?timeout (\d+)/.exec(out)?.[1] ?? 0);
   if (Number.isNaN(rps)) throw new Error(`wrk output not understood:\n${out}`);
   return { rps, p50, p99, errors };

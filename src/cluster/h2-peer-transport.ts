@@ -151,7 +151,6 @@ class Link {
   private nextDialAt = 0;
   private backoffMs = 100;
   private raftQueue: Message[] = [];
-  private flushScheduled = false;
   private seq = 0;
   private readonly waiting = new Map<number, Waiting>();
   private warned = false;
@@ -176,15 +175,13 @@ class Link {
       this.stats.dropped += msgs.length;
       return;
     }
+    // The host hands over one Ready's messages per peer at a time, so they go out as one frame now:
+    // a zero-delay flush would add a turn of the event loop to every Raft round trip.
     for (const m of msgs) this.raftQueue.push(m);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      this.o.timer.after(0, () => this.flush());
-    }
+    this.flush();
   }
 
   private flush(): void {
-    this.flushScheduled = false;
     if (this.raftQueue.length === 0) return;
     const messages = this.raftQueue;
     this.raftQueue = [];

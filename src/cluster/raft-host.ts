@@ -402,9 +402,8 @@ export class RaftHost {
     const early = this.earlyAppends(rd);
     if (early.length > 0) {
       this.send(early);
-      // Two turns of the loop: one for the transport's flush, one for the HTTP/2 session to write the
-      // frames to the socket, before the synchronous storage write below holds the thread.
-      await new Promise<void>((r) => this.o.timer.after(0, r));
+      // One turn of the loop for the HTTP/2 session to write the frames to the socket before the
+      // synchronous storage write below holds the thread.
       await new Promise<void>((r) => this.o.timer.after(0, r));
     }
     if (rd.snapshot) {
