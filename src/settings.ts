@@ -213,7 +213,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_NAMING_INSTANCE_METADATA_PERSISTENCE_ENABLE", "true", "persist instance metadata edits (validated; not implemented yet)"],
   ["RNACOS_GRPC_DETECTION_TIMEOUT_SECOND", "15", "idle gRPC connection gets a ClientDetectionRequest after this long"],
   ["RNACOS_ENABLE_GRPC_DETECTION_LOG", "false", "log every ServerCheck"],
-  ["RNACOS_ENABLE_METRICS", "true", "serve /metrics (validated; not implemented yet)"],
+  ["RNACOS_ENABLE_METRICS", "true", "serve Prometheus text on /metrics, /nacos/metrics, /rnacos/metrics (so far: the limit and refusal counters; the full set is to come)"],
   ["RNACOS_METRICS_COLLECT_INTERVAL_SECOND", "15", "metrics collection interval (s) (validated; not implemented yet)"],
   ["RNACOS_METRICS_ENABLE_LOG", "false", "print metrics to the log (validated; not implemented yet)"],
   ["RNACOS_METRICS_LOG_INTERVAL_SECOND", "60", "metrics log interval (s, min 5) (validated; not implemented yet)"],

@@ -1,0 +1,102 @@
+/**
+ * A small Prometheus registry: counters and gauges with labels, rendered in the text exposition
+ * format (version 0.0.4). One per process (`metrics`), so any module can count what it refuses or
+ * drops without threading a handle through; /metrics renders it. Label sets per metric are capped, so
+ * a label fed from input can never grow memory without bound.
+ */
+
+const MAX_SERIES_PER_METRIC = 1_000;
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+type Labels = Record<string, string>;
+
+function labelKey(labels: Labels | undefined): string {
+  if (!labels) return "";
+  const keys = Object.keys(labels).sort();
+  return keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`).join(",");
+}
+
+abstract class Metric {
+  readonly name: string;
+  readonly help: string;
+  protected readonly series = new Map<string, number>();
+
+  constructor(name: string, help: string) {
+    if (!NAME.test(name)) throw new Error(`metric name ${JSON.stringify(name)} is not a Prometheus name`);
+    this.name = name;
+    this.help = help;
+  }
+
+  abstract readonly type: "counter" | "gauge";
+
+  protected slot(labels: Labels | undefined): string | undefined {
+    const k = labelKey(labels);
+    if (!this.series.has(k) && this.series.size >= MAX_SERIES_PER_METRIC) return undefined; // capped: dropped
+    return k;
+  }
+
+  /** Current value for these labels (0 when never touched). */
+  value(labels?: Labels): number {
+    return this.series.get(labelKey(labels)) ?? 0;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help.replace(/\n/g, " ")}`, `# TYPE ${this.name} ${this.type}`];
+    if (this.series.size === 0) lines.push(`${this.name} 0`);
+    for (const [k, v] of this.series) lines.push(`${this.name}${k ? `{${k}}` : ""} ${v}`);
+    return lines.join("\n");
+  }
+}
+
+export class Counter extends Metric {
+  readonly type = "counter";
+  inc(labels?: Labels, by = 1): void {
+    if (!(by >= 0)) throw new Error(`counter ${this.name} can only go up`);
+    const k = this.slot(labels);
+    if (k !== undefined) this.series.set(k, (this.series.get(k) ?? 0) + by);
+  }
+}
+
+export class Gauge extends Metric {
+  readonly type = "gauge";
+  set(v: number, labels?: Labels): void {
+    const k = this.slot(labels);
+    if (k !== undefined) this.series.set(k, v);
+  }
+  add(by: number, labels?: Labels): void {
+    const k = this.slot(labels);
+    if (k !== undefined) this.series.set(k, (this.series.get(k) ?? 0) + by);
+  }
+}
+
+export class MetricsRegistry {
+  private readonly all = new Map<string, Metric>();
+
+  /** The counter named `name`, created on first use (the same object for every caller). */
+  counter(name: string, help: string): Counter {
+    return this.get(name, () => new Counter(name, help), Counter);
+  }
+
+  gauge(name: string, help: string): Gauge {
+    return this.get(name, () => new Gauge(name, help), Gauge);
+  }
+
+  private get<M extends Metric>(name: string, make: () => M, kind: abstract new (...a: never[]) => M): M {
+    const m = this.all.get(name);
+    if (m) {
+      if (!(m instanceof kind)) throw new Error(`metric ${name} is already registered as a ${m.type}`);
+      return m;
+    }
+    const made = make();
+    this.all.set(name, made);
+    return made;
+  }
+
+  /** Text exposition format, metrics sorted by name. */
+  render(): string {
+    return [...this.all.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((m) => m.render()).join("\n") + "\n";
+  }
+}
+
+/** The process's registry. */
+export const metrics = new MetricsRegistry();
