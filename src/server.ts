@@ -17,7 +17,7 @@ import type { ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
 import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
-import { addMetricsRoutes } from "./api/http/metrics-routes.ts";
+import { addMetricsRoutes, collectRaftMetrics } from "./api/http/metrics-routes.ts";
 import { createReplication } from "./replication.ts";
 import { H2PeerTransport, PEER_PATH } from "./cluster/h2-peer-transport.ts";
 
@@ -63,7 +63,10 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     return undefined;
   });
   addClusterRoutes(http.routes, () => replication.host());
-  if (settings.enableMetrics) addMetricsRoutes(http.routes);
+  if (settings.enableMetrics) {
+    addMetricsRoutes(http.routes);
+    collectRaftMetrics(() => (ready ? replication.host() : undefined));
+  }
 
   const registry = new HandlerRegistry();
   registerInternalHandlers(registry);

@@ -71,6 +71,12 @@ export class Gauge extends Metric {
 
 export class MetricsRegistry {
   private readonly all = new Map<string, Metric>();
+  private readonly collectors: (() => void)[] = [];
+
+  /** `fn` runs before each render, to set gauges that are read from state rather than counted. */
+  onCollect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
 
   /** The counter named `name`, created on first use (the same object for every caller). */
   counter(name: string, help: string): Counter {
@@ -94,6 +100,7 @@ export class MetricsRegistry {
 
   /** Text exposition format, metrics sorted by name. */
   render(): string {
+    for (const fn of this.collectors) fn();
     return [...this.all.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((m) => m.render()).join("\n") + "\n";
   }
 }

@@ -1,0 +1,54 @@
+/** /metrics as a Prometheus scraper sees it: text exposition, Raft gauges that move with writes, and off when disabled. */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { type ServerProcess, startServerProcess } from "../support/process.ts";
+
+function gauge(body: string, name: string, labels = ""): number {
+  const line = body.split("\n").find((l) => l.startsWith(`${name}${labels} `));
+  assert.ok(line, `${name}${labels} in:\n${body}`);
+  return Number(line.split(" ")[1]);
+}
+
+const t = suite<{ srv: ServerProcess }>("metrics");
+t.before(async (ctx) => {
+  ctx.srv = await startServerProcess();
+});
+t.after(async (ctx) => {
+  assert.is(await ctx.srv.stop(), 0);
+});
+
+t("/metrics, /nacos/metrics and /rnacos/metrics answer Prometheus text with Raft gauges", async ({ srv }) => {
+  for (const p of ["/metrics", "/nacos/metrics", "/rnacos/metrics"]) {
+    const r = await fetch(srv.httpUrl + p);
+    assert.is(r.status, 200, p);
+    assert.match(r.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    const body = await r.text();
+    assert.match(body, /# TYPE tnacos_raft_commit_index gauge/);
+    assert.is(gauge(body, "tnacos_raft_role", '{role="leader"}'), 1, "a single node leads");
+    assert.ok(gauge(body, "tnacos_raft_term") >= 1);
+  }
+});
+
+t("the commit and applied gauges move with a config write", async ({ srv }) => {
+  const before = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const r = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, {
+    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "dataId=m1&group=G&content=x",
+  });
+  assert.is(await r.text(), "true");
+  const after = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  assert.ok(gauge(after, "tnacos_raft_commit_index") > gauge(before, "tnacos_raft_commit_index"));
+  assert.ok(gauge(after, "tnacos_raft_applied_index") >= gauge(after, "tnacos_raft_commit_index") - 0, "applied catches up");
+});
+
+t.run();
+
+const off = suite("metrics off");
+off("RNACOS_ENABLE_METRICS=false: no /metrics (404)", async () => {
+  const srv = await startServerProcess({ RNACOS_ENABLE_METRICS: "false" });
+  try {
+    assert.is((await fetch(`${srv.httpUrl}/metrics`)).status, 404);
+  } finally {
+    await srv.stop();
+  }
+});
+off.run();
