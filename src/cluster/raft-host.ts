@@ -117,6 +117,8 @@ export class RaftHost {
   private readonly addressBook = new Map<NodeId, string>();
   /** `term/vote` as last written to storage: a leader's early appends never run ahead of it. */
   private durableTermVote = "";
+  /** Last log index in storage (a Ready appending past it needs no conflict cut). */
+  private storedLast = 0;
   /** Applied state-machine rows not yet written (they trail the durable log; see state-backlog.ts). */
   private readonly backlog: StateBacklog;
   private stateTimer: Cancel | undefined;
@@ -154,6 +156,7 @@ export class RaftHost {
       this.refreshOwnAddress(loaded.snapshot.conf);
     }
     this.durableTermVote = `${loaded.hardState.term}/${loaded.hardState.vote}`;
+    this.storedLast = loaded.snapshot.index + loaded.entries.length;
     this.core = new Raft({ ...DEFAULT_RAFT_OPTIONS, id: this.id, prng: this.o.prng, electionTicks: this.o.electionTicks, autoPromote: this.o.autoPromote }, loaded);
     await this.o.sm.load(kv);
     this.applied = loaded.applied;
@@ -413,7 +416,7 @@ export class RaftHost {
       ops.push(...installOps(rd.snapshot, pairs, rd.hardState ?? this.core.hardState()));
       for (const i of [...this.incoming.keys()]) if (i <= rd.snapshot.index) this.incoming.delete(i);
     }
-    appendOps(rd.entries, ops);
+    appendOps(rd.entries, ops, this.storedLast);
     if (rd.hardState) ops.push(hardStateOp(rd.hardState));
     const done: { index: number; term: number; cmd?: ReplicatedCommand; result?: unknown; error?: Error }[] = [];
     const stateOps: KvOp[] = [];
@@ -435,6 +438,8 @@ export class RaftHost {
     }
     if (rd.committed.length > 0) appliedOps(rd.committed[rd.committed.length - 1].index, this.core.confState(), stateOps);
     if (ops.length > 0) await kv.batch(ops);
+    if (rd.snapshot) this.storedLast = rd.snapshot.index;
+    if (rd.entries.length > 0) this.storedLast = rd.entries[rd.entries.length - 1].index;
     if (stateOps.length > 0 && this.backlog.add(stateOps)) await this.writeState();
     else if (this.backlog.size > 0 && !this.stateTimer) {
       this.stateTimer = this.o.timer.after(this.backlog.limits.maxDelayMs, () => {

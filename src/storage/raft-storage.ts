@@ -86,10 +86,13 @@ function loadedAt(hs: HardState, index: number, term: number, conf: ConfState, a
   return { hardState: { ...hs, commit: index }, snapshot: { index, term, conf }, entries: [], applied, fresh, dropped };
 }
 
-/** New entries replace whatever the store holds from their first index on (a follower's conflict cut). */
-export function appendOps(entries: Entry[], ops: KvOp[]): void {
+/**
+ * New entries replace whatever the store holds from their first index on (a follower's conflict cut).
+ * `storedLast` is the last index already in the store: entries past it need no cut.
+ */
+export function appendOps(entries: Entry[], ops: KvOp[], storedLast = Number.MAX_SAFE_INTEGER): void {
   if (entries.length === 0) return;
-  ops.push({ type: "delRange", gte: logKey(entries[0].index), lt: LOG_END });
+  if (entries[0].index <= storedLast) ops.push({ type: "delRange", gte: logKey(entries[0].index), lt: LOG_END });
   for (const e of entries) ops.push({ type: "set", key: logKey(e.index), value: encodeLogEntry(e) });
 }
 
