@@ -92,10 +92,39 @@ interface WrkResult {
   p50: string;
   p99: string;
   errors: number;
+  /** CPU (user + system) of the measured servers, all processes together, per request: µs. */
+  serverCpuUs?: number;
+  /** wrk's own CPU over the run, as a share of one core. */
+  loadCpu?: number;
 }
 
-function wrk(url: string, script: string): WrkResult {
-  const r = spawnSync("wrk", ["-t1", `-c${CONNS}`, `-d${DURATION}s`, "--latency", "-s", script, url], { encoding: "utf8", timeout: (DURATION + 30) * 1000 });
+const TICK_US = 10_000; // /proc/<pid>/stat counts clock ticks of 10 ms (USER_HZ = 100 on Linux)
+
+/** utime + stime of each pid in µs (0 for a process that is gone). */
+function cpuUs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      total += (Number(f[11]) + Number(f[12])) * TICK_US;
+    } catch {
+      // exited
+    }
+  }
+  return total;
+}
+
+/** The server process ids behind a test ServerProcess (its shell wrapper prints them). */
+function pidsOf(list: ServerProcess[]): number[] {
+  return list.map((s) => Number(/tnacos-pid=(\d+)/.exec(s.output())?.[1] ?? 0)).filter((p) => p > 0);
+}
+
+function wrk(url: string, script: string, serverPids: number[] = []): WrkResult {
+  const before = cpuUs(serverPids);
+  // Through sh, which reaps wrk and then reports its children's CPU (cutime, cstime: fields 16, 17).
+  const r = spawnSync("sh", ["-c", 'wrk "$@"; echo "wrk-cpu-ticks $(cut -d" " -f16,17 /proc/$$/stat)"', "sh",
+    "-t1", `-c${CONNS}`, `-d${DURATION}s`, "--latency", "-s", script, url], { encoding: "utf8", timeout: (DURATION + 30) * 1000 });
+  const serverCpu = cpuUs(serverPids) - before;
   const out = r.stdout + r.stderr;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   // From the "Latency Distribution" block only ("50.00%" also appears in the thread stats).
@@ -104,7 +133,13 @@ function wrk(url: string, script: string): WrkResult {
   const p99 = /^\s+99%\s+(\S+)/m.exec(dist)?.[1] ?? "?";
   const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?timeout (\d+)/.exec(out)?.[1] ?? 0);
   if (Number.isNaN(rps)) throw new Error(`wrk output not understood:\n${out}`);
-  return { rps, p50, p99, errors };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const ticks = /wrk-cpu-ticks (\d+) (\d+)/.exec(out);
+  return {
+    rps, p50, p99, errors,
+    serverCpuUs: serverPids.length > 0 && requests > 0 ? serverCpu / requests : undefined,
+    loadCpu: ticks ? ((Number(ticks[1]) + Number(ticks[2])) * TICK_US) / (DURATION * 1e6) : undefined,
+  };
 }
 
 function grpcPublish(port: number): WrkResult {
@@ -122,11 +157,15 @@ function grpcPublish(port: number): WrkResult {
 
 // ---- etcd ---------------------------------------------------------------------------------------
 
+const etcdPids = new Map<string, number[]>();
+
+/** Starts an etcd cluster; its members' pids are kept in etcdPids under every member's URL. */
 async function startEtcd(members: number): Promise<string[]> {
   const ports = [];
   for (let i = 0; i < members; i++) ports.push({ client: await freePort(), peer: await freePort() });
   const initial = ports.map((p, i) => `e${i}=http://127.0.0.1:${p.peer}`).join(",");
-  const urls = [];
+  const urls: string[] = [];
+  const pids: number[] = [];
   for (let i = 0; i < members; i++) {
     const dir = join(work, `etcd-${members}-${i}`);
     const p = spawn("etcd", [
@@ -137,8 +176,10 @@ async function startEtcd(members: number): Promise<string[]> {
       "--log-level", "error",
     ], { stdio: "ignore" });
     children.push(p);
+    if (p.pid) pids.push(p.pid);
     urls.push(`http://127.0.0.1:${ports[i].client}`);
   }
+  for (const u of urls) etcdPids.set(u, pids);
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
@@ -170,7 +211,7 @@ function stopChildren(): void {
 
 const rows: string[] = [];
 const row = (what: string, target: string, r: WrkResult, ceiling?: number) =>
-  rows.push(`| ${what} | ${target} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} / ${r.p99} | ${r.errors} | ${ceiling ? (r.rps / ceiling).toFixed(2) : ""} |`);
+  rows.push(`| ${what} | ${target} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.p50} / ${r.p99} | ${r.errors} | ${ceiling ? (r.rps / ceiling).toFixed(2) : ""} | ${r.serverCpuUs === undefined ? "" : Math.round(r.serverCpuUs)} | ${r.loadCpu === undefined ? "" : `${Math.round(r.loadCpu * 100)}%`} |`);
 
 async function seedReadKey(s: ServerProcess): Promise<void> {
   await fetch(`${s.httpUrl}/nacos/v1/cs/configs`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `dataId=read-key&group=BENCH&content=${VALUE}` });
@@ -184,7 +225,7 @@ try {
   const hello = spawn(cmd, [...cargs.slice(0, -1), join(root, "bench", "config-hello-server.ts"), String(helloPort)], { stdio: ["ignore", "pipe", "ignore"] });
   children.push(hello);
   await new Promise<void>((resolve) => hello.stdout!.on("data", (c: Buffer) => c.toString().includes("listening") && resolve()));
-  const ceiling = wrk(`http://127.0.0.1:${helloPort}`, scripts.hello);
+  const ceiling = wrk(`http://127.0.0.1:${helloPort}`, scripts.hello, hello.pid ? [hello.pid] : []);
   row("ceiling: hello-world node:http", runtime, ceiling);
   hello.kill("SIGTERM");
 
@@ -208,11 +249,15 @@ try {
     (seen[k] ??= []).push(r.rps);
     if (!best[k] || r.rps > best[k].rps) best[k] = r;
   };
+  const singlePids = pidsOf([single]);
+  const clusterPids = pidsOf(nodes);
+  const etcd1Pids = etcdPids.get(etcd1) ?? [];
+  const etcd3Pids = etcdPids.get(etcd3) ?? [];
   for (let round = 0; round < ROUNDS; round++) {
-    keep("single", wrk(single.httpUrl, scripts.publish));
-    keep("cluster", wrk(leader.httpUrl, scripts.publish));
-    keep("etcd3", wrk(etcd3, scripts.etcdPut));
-    keep("etcd1", wrk(etcd1, scripts.etcdPut));
+    keep("single", wrk(single.httpUrl, scripts.publish, singlePids));
+    keep("cluster", wrk(leader.httpUrl, scripts.publish, clusterPids));
+    keep("etcd3", wrk(etcd3, scripts.etcdPut, etcd3Pids));
+    keep("etcd1", wrk(etcd1, scripts.etcdPut, etcd1Pids));
   }
   const spread = (k: string) => ` (best of ${seen[k].length}: ${seen[k].map((x) => Math.round(x).toLocaleString("en-US")).join(", ")})`;
   for (const k of Object.keys(best)) results[k] = best[k].rps;
@@ -221,22 +266,22 @@ try {
   const g1 = grpcPublish(single.grpcPort);
   results.singleGrpc = g1.rps;
   row("tnacos 1 node: gRPC publish (durable)", "the node", g1, ceiling.rps);
-  row("tnacos 1 node: HTTP get", "the node", wrk(single.httpUrl, scripts.get), ceiling.rps);
+  row("tnacos 1 node: HTTP get", "the node", wrk(single.httpUrl, scripts.get, singlePids), ceiling.rps);
 
   row("tnacos 3 nodes: HTTP publish (durable, committed by 2 of 3)" + spread("cluster"), "leader", best.cluster, ceiling.rps);
-  row("tnacos 3 nodes: HTTP publish, forwarded", "follower", wrk(follower.httpUrl, scripts.publish), ceiling.rps);
+  row("tnacos 3 nodes: HTTP publish, forwarded", "follower", wrk(follower.httpUrl, scripts.publish, clusterPids), ceiling.rps);
   const g3 = grpcPublish(leader.grpcPort);
   results.clusterGrpc = g3.rps;
   row("tnacos 3 nodes: gRPC publish", "leader", g3, ceiling.rps);
   for (const n of nodes) {
     const m = await metrics(n);
-    row(`tnacos 3 nodes: HTTP get`, `node ${m.id} (${m.state.toLowerCase()})`, wrk(n.httpUrl, scripts.get), ceiling.rps);
+    row(`tnacos 3 nodes: HTTP get`, `node ${m.id} (${m.state.toLowerCase()})`, wrk(n.httpUrl, scripts.get, clusterPids), ceiling.rps);
   }
 
   row("etcd 1 member: put (JSON gateway)" + spread("etcd1"), "leader", best.etcd1, ceiling.rps);
-  row("etcd 1 member: range (JSON gateway)", "leader", wrk(etcd1, scripts.etcdRange), ceiling.rps);
+  row("etcd 1 member: range (JSON gateway)", "leader", wrk(etcd1, scripts.etcdRange, etcd1Pids), ceiling.rps);
   row("etcd 3 members: put (JSON gateway)" + spread("etcd3"), "leader", best.etcd3, ceiling.rps);
-  row("etcd 3 members: range (JSON gateway)", "leader", wrk(etcd3, scripts.etcdRange), ceiling.rps);
+  row("etcd 3 members: range (JSON gateway)", "leader", wrk(etcd3, scripts.etcdRange, etcd3Pids), ceiling.rps);
 } finally {
   stopChildren();
   await stopAll(servers);
@@ -251,10 +296,11 @@ same machine (nothing pinned: the 3 nodes, etcd's 3 members and wrk share the co
 durable and committed before it is answered (tnacos: SQLite WAL fsync, Raft majority; etcd: its WAL fsync,
 Raft majority). Every system runs for the whole bench; the durable-write rows alternate (1 node, 3 nodes,
 etcd 3, etcd 1) ${ROUNDS} times and keep the best, so background noise on the shared VM hits both sides of a ratio. gRPC publish: bench/grpc-unary.ts --mode publish, ${CONNS} calls in flight on one connection.
-"share" is calls/s ÷ the hello-world ceiling measured by the same wrk in the same run.
+"share" is calls/s ÷ the hello-world ceiling measured by the same wrk in the same run. Server CPU is user +
+system time of every process of the system measured (all 3 nodes or members), from /proc, ÷ requests.
 
-| load | target | requests/s | latency p50 / p99 | errors | share of ceiling |
-|---|---|---:|---|---:|---:|
+| load | target | requests/s | latency p50 / p99 | errors | share of ceiling | server CPU µs/request (all its processes) | wrk CPU (of one core) |
+|---|---|---:|---|---:|---:|---:|---:|
 ${rows.join("\n")}
 
 Ratios: tnacos 3-node ÷ 1-node HTTP writes = ${(results.cluster / results.single).toFixed(2)} (target ≥ 0.5; rnacos reports 7.6k ÷ 17.6k = 0.43);
