@@ -18,6 +18,7 @@ import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
 import { addMetricsRoutes, collectRaftMetrics } from "./api/http/metrics-routes.ts";
+import { setMaxParams } from "./api/http/params.ts";
 import { createReplication } from "./replication.ts";
 import { H2PeerTransport, PEER_PATH } from "./cluster/h2-peer-transport.ts";
 
@@ -63,6 +64,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     return undefined;
   });
   addClusterRoutes(http.routes, () => replication.host());
+  setMaxParams(settings.httpMaxParams);
   if (settings.enableMetrics) {
     addMetricsRoutes(http.routes);
     collectRaftMetrics(() => (ready ? replication.host() : undefined));

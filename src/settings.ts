@@ -53,6 +53,8 @@ export interface Settings {
   namingPushProtectRatio: number;
   /** Changes to a service are merged for this long before subscribers are pushed (Nacos: 500 ms). */
   namingPushDelayMs: number;
+  /** Most query + form parameters one HTTP request may carry (Tomcat's maxParameterCount). */
+  httpMaxParams: number;
 }
 
 export interface SettingsContext {
@@ -170,6 +172,7 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
     namingPushProtectRatio: read(env, "TNACOS_NAMING_PUSH_PROTECT_RATIO",
       z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/).transform(Number), "a share between 0 and 1, e.g. 0.5") ?? 0.5,
     namingPushDelayMs: read(env, "TNACOS_NAMING_PUSH_DELAY_MS", intIn(0, 60_000), "milliseconds, 0-60000") ?? 500,
+    httpMaxParams: read(env, "TNACOS_HTTP_MAX_PARAMS", intIn(16, 1_000_000), "an integer 16-1000000") ?? 1000,
   };
   if (s.namingPerpetualProbeIntervalSec > 0 && s.namingPerpetualProbeIntervalSec < 5) s.namingPerpetualProbeIntervalSec = 5;
   if (s.namingInstanceTimeoutSec < s.namingHealthTimeoutSec) {
@@ -224,4 +227,5 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", "20", "how long a collapsing push is held before it goes out (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_RATIO", "0.5", "losing more than this share of instances at once counts as a collapse (tnacos only)"],
   ["TNACOS_NAMING_PUSH_DELAY_MS", "500", "changes are merged this long before a push (tnacos only)"],
+  ["TNACOS_HTTP_MAX_PARAMS", "1000", "most query + form parameters per HTTP request; more is a 400, a log line and tnacos_http_refused_total (tnacos only)"],
 ];

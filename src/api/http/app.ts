@@ -42,6 +42,9 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
       const err = e as Error;
       if (err?.name === "BodyTooLarge") {
         res = text(413, err.message);
+      } else if (err?.name === "TooManyParams") {
+        opts.log.warn("http request refused", { method: req.method, ip: req.remoteAddress, reason: err.message });
+        res = text(400, err.message);
       } else {
         opts.log.error("http handler failed", { method: req.method, url: req.url, error: err });
         res = text(500, `server error: ${err?.message ?? String(e)}`);

@@ -104,6 +104,8 @@ function encKey(k: string): Record<string, string> {
 }
 
 function publishInput(req: HttpRequest, p: Params, version: "v1" | "v2"): PublishInput {
+  // Stored as sent, a stray '%' would be acknowledged as content the client never meant.
+  if (p.malformed("content")) throw new ConfigParamError("content", "invalid content : malformed percent-encoding");
   // betaIps and casMd5 are headers on HTTP (fields on gRPC); a param is accepted too.
   return {
     dataId: p.get("dataId"), group: p.get("group"),
