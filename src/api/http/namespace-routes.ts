@@ -3,6 +3,7 @@
  * §4.4, §5). The default namespace is listed with id "" (Nacos 2.x) and cannot be changed or deleted.
  * Creating, renaming and deleting go through the config log like every other config-center write.
  */
+import { ConfigRefused } from "../../config/errors.ts";
 import type { ConfigService } from "../../config/service.ts";
 import { ConfigParamError } from "../../config/validate.ts";
 import { canonicalTenant } from "../../config/keys.ts";
@@ -43,7 +44,13 @@ export function addNamespaceRoutes(routes: HttpRoutes, service: ConfigService, i
         }
         case "POST": {
           const id = p.trimmed("customNamespaceId") ?? p.trimmed("namespaceId") ?? ids.newId();
-          await service.createNamespace(id, p.get("namespaceName") ?? "", p.get("namespaceDesc") ?? "", clientIp(req));
+          try {
+            await service.createNamespace(id, p.get("namespaceName") ?? "", p.get("namespaceDesc") ?? "", clientIp(req));
+          } catch (e) {
+            // Nacos's v1 console answers 200 `false` for an id already taken (v2 answers 22002).
+            if (e instanceof ConfigRefused && e.refusal === "namespaceExists") return json(200, false);
+            throw e;
+          }
           return json(200, true);
         }
         case "PUT": {
