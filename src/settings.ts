@@ -55,6 +55,8 @@ export interface Settings {
   namingPushDelayMs: number;
   /** Most query + form parameters one HTTP request may carry (Tomcat's maxParameterCount). */
   httpMaxParams: number;
+  /** Most HTTP config long polls held at once; more are answered 503. */
+  configMaxLongPolls: number;
 }
 
 export interface SettingsContext {
@@ -173,6 +175,7 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
       z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/).transform(Number), "a share between 0 and 1, e.g. 0.5") ?? 0.5,
     namingPushDelayMs: read(env, "TNACOS_NAMING_PUSH_DELAY_MS", intIn(0, 60_000), "milliseconds, 0-60000") ?? 500,
     httpMaxParams: read(env, "TNACOS_HTTP_MAX_PARAMS", intIn(16, 1_000_000), "an integer 16-1000000") ?? 1000,
+    configMaxLongPolls: read(env, "TNACOS_CONFIG_MAX_LONG_POLLS", intIn(1, 1_000_000), "an integer 1-1000000") ?? 10_000,
   };
   if (s.namingPerpetualProbeIntervalSec > 0 && s.namingPerpetualProbeIntervalSec < 5) s.namingPerpetualProbeIntervalSec = 5;
   if (s.namingInstanceTimeoutSec < s.namingHealthTimeoutSec) {
@@ -228,4 +231,5 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_NAMING_PUSH_PROTECT_RATIO", "0.5", "losing more than this share of instances at once counts as a collapse (tnacos only)"],
   ["TNACOS_NAMING_PUSH_DELAY_MS", "500", "changes are merged this long before a push (tnacos only)"],
   ["TNACOS_HTTP_MAX_PARAMS", "1000", "most query + form parameters per HTTP request; more is a 400, a log line and tnacos_http_refused_total (tnacos only)"],
+  ["TNACOS_CONFIG_MAX_LONG_POLLS", "10000", "most HTTP config long polls held at once (a client that disconnects frees its slot at once); more get 503, a log line and tnacos_config_long_polls_refused_total (tnacos only)"],
 ];

@@ -6,8 +6,13 @@ import * as http from "node:http";
 import type { HttpRequest, HttpServeOptions, Listener } from "../../src/ports/net.ts";
 import { bodyTooLarge, concat } from "../shared/body-limit.ts";
 
-function lightRequest(req: http.IncomingMessage, limit: number): HttpRequest {
+function lightRequest(req: http.IncomingMessage, res: http.ServerResponse, limit: number): HttpRequest {
   const host = req.headers.host ?? "localhost";
+  const gone = new AbortController();
+  // "close" before the answer is written: the client disconnected (or the socket died) mid-request.
+  res.on("close", () => {
+    if (!res.writableFinished) gone.abort();
+  });
   return {
     method: req.method ?? "GET",
     url: `http://${host}${req.url ?? "/"}`,
@@ -43,13 +48,14 @@ function lightRequest(req: http.IncomingMessage, limit: number): HttpRequest {
       });
     },
     remoteAddress: (req.socket.remoteAddress ?? "").replace(/^::ffff:/, ""),
+    gone: gone.signal,
   };
 }
 
 export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     Promise.resolve()
-      .then(() => opts.handler(lightRequest(req, opts.maxBodyBytes)))
+      .then(() => opts.handler(lightRequest(req, res, opts.maxBodyBytes)))
       .then((r) => {
         res.writeHead(r.status, r.headers);
         res.end(r.body);

@@ -9,6 +9,8 @@ export function lightRequest(req: Request, remoteAddress: string, maxBodyBytes: 
     headers: () => Object.fromEntries(req.headers),
     text: () => readLimited(req.body, maxBodyBytes),
     remoteAddress: remoteAddress.replace(/^::ffff:/, ""),
+    // Bun.serve and Deno.serve abort the request's signal when the client disconnects.
+    gone: req.signal,
   };
 }
 

@@ -23,6 +23,7 @@ interface HeldPoll {
 }
 
 export const LONG_POLL_LIMITS = {
+  /** Default of TNACOS_CONFIG_MAX_LONG_POLLS. */
   maxHeld: 10_000,
   /** Keys in one poll (Nacos: more than 10000 → 400 "invalid probeModify"). */
   maxKeys: 10_000,
@@ -42,19 +43,24 @@ export class LongPolls {
   private readonly timer: Timer;
   private nextId = 0;
   private draining = false;
+  private readonly maxHeld: number;
 
-  constructor(timer: Timer) {
+  constructor(timer: Timer, maxHeld: number = LONG_POLL_LIMITS.maxHeld) {
     this.timer = timer;
+    this.maxHeld = maxHeld;
   }
 
   get size(): number {
     return this.held.size;
   }
 
-  /** Holds a poll; resolves with the changed keys' lines (empty on timeout). Undefined when full. */
-  hold(keys: PolledKey[], ms: number, clientIp: string): Promise<string[]> | undefined {
-    if (this.draining) return Promise.resolve([]);
-    if (this.held.size >= LONG_POLL_LIMITS.maxHeld) return undefined;
+  /**
+   * Holds a poll; resolves with the changed keys' lines (empty on timeout). Undefined when full.
+   * `gone` aborts when the client disconnects: its slot is freed at once, not at the end of its hold.
+   */
+  hold(keys: PolledKey[], ms: number, clientIp: string, gone?: AbortSignal): Promise<string[]> | undefined {
+    if (this.draining || gone?.aborted) return Promise.resolve([]);
+    if (this.held.size >= this.maxHeld) return undefined;
     const id = ++this.nextId;
     return new Promise<string[]>((resolve) => {
       const poll: HeldPoll = {
@@ -62,6 +68,7 @@ export class LongPolls {
         finish: (changed) => {
           if (!this.held.delete(id)) return;
           poll.cancel();
+          gone?.removeEventListener("abort", onGone);
           for (const k of keys) {
             const ck = keyString(k.key);
             const s = this.byKey.get(ck);
@@ -80,6 +87,8 @@ export class LongPolls {
         s.add(id);
       }
       poll.cancel = this.timer.after(ms, () => poll.finish([]));
+      const onGone = () => poll.finish([]);
+      gone?.addEventListener("abort", onGone, { once: true });
     });
   }
 

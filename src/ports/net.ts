@@ -16,6 +16,8 @@ export interface HttpRequest {
   /** The body as UTF-8 text, at most `maxBytes` (the listener rejects larger bodies with 413). */
   text(): Promise<string>;
   readonly remoteAddress: string;
+  /** Aborts when the client goes away before the answer is sent (a held long poll is then released). */
+  readonly gone?: AbortSignal;
 }
 
 export interface HttpResponse {

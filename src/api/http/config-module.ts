@@ -20,7 +20,7 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
   const log = ctx.log.child("config");
   const state = new ConfigState();
   const listeners = new GrpcListeners(ctx.connections, ctx.platform.timer, log);
-  const polls = new LongPolls(ctx.platform.timer);
+  const polls = new LongPolls(ctx.platform.timer, ctx.settings.configMaxLongPolls);
   state.onChange((key) => {
     listeners.changed(key);
     polls.changed(key);
@@ -35,7 +35,7 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
     readBarrier: () => ctx.replication.readBarrier(),
   });
   registerConfigHandlers(ctx.registry, { service, listeners });
-  addConfigRoutes(ctx.routes, { service, polls, listeners });
+  addConfigRoutes(ctx.routes, { service, polls, listeners, log });
   addHistoryRoutes(ctx.routes, service);
   addNamespaceRoutes(ctx.routes, service, { newId: () => globalThis.crypto.randomUUID() });
 

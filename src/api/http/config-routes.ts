@@ -9,6 +9,8 @@ import type { GrpcListeners } from "../../config/grpc-listeners.ts";
 import { nacosGroupKey } from "../../config/keys.ts";
 import type { ConfigService, PublishInput } from "../../config/service.ts";
 import { ConfigParamError } from "../../config/validate.ts";
+import { metrics } from "../../lib/metrics.ts";
+import type { Log } from "../../ports/log.ts";
 import type { HttpRequest, HttpResponse } from "../../ports/net.ts";
 import type { HttpRoutes } from "./app.ts";
 import {
@@ -21,7 +23,10 @@ export interface ConfigRouteDeps {
   service: ConfigService;
   polls: LongPolls;
   listeners: GrpcListeners;
+  log?: Log;
 }
+
+const pollsRefused = metrics.counter("tnacos_config_long_polls_refused_total", "long polls answered 503 because the table of held polls was full");
 
 const WORD = "\u0002";
 const LINE = "\u0001";
@@ -213,8 +218,12 @@ async function longPoll(deps: ConfigRouteDeps, req: HttpRequest): Promise<HttpRe
   if (changed.length > 0 || !Number.isFinite(timeout) || req.header("long-pulling-timeout") === undefined || noHangup || keys.length === 0) {
     return pollAnswer(changed);
   }
-  const held = deps.polls.hold(keys, holdMs(timeout), ip);
-  if (!held) return text(503, "too many long polls held; retry later");
+  const held = deps.polls.hold(keys, holdMs(timeout), ip, req.gone);
+  if (!held) {
+    pollsRefused.inc({ reason: "too_many_long_polls" });
+    deps.log?.warn("long poll refused: the table of held polls is full (TNACOS_CONFIG_MAX_LONG_POLLS)", { ip, held: deps.polls.size });
+    return text(503, "too many long polls held; retry later");
+  }
   return pollAnswer(await held);
 }
 
