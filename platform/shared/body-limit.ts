@@ -4,7 +4,7 @@ import type { HttpRequest } from "../../src/ports/net.ts";
 export function lightRequest(req: Request, remoteAddress: string, maxBodyBytes: number): HttpRequest {
   return {
     method: req.method,
-    url: req.url,
+    url: absoluteUrl(req.url),
     header: (n) => req.headers.get(n) ?? undefined,
     headers: () => Object.fromEntries(req.headers),
     text: () => readLimited(req.body, maxBodyBytes),
@@ -12,6 +12,14 @@ export function lightRequest(req: Request, remoteAddress: string, maxBodyBytes: 
     // Bun.serve and Deno.serve abort the request's signal when the client disconnects.
     gone: req.signal,
   };
+}
+
+/**
+ * Bun hands an HTTP/1.0 request without a Host header over with a bare path ("/health") as its URL;
+ * every other case is already absolute. The router needs an absolute URL, as Node's adapter builds one.
+ */
+export function absoluteUrl(url: string): string {
+  return url.startsWith("/") ? `http://localhost${url}` : url;
 }
 
 /** Thrown by HttpRequest.text() when a body exceeds the listener's limit; the HTTP layer answers 413. */

@@ -1,4 +1,5 @@
 /** The HTTP listener as clients and load balancers see it: health, readiness, Nacos-style misses. */
+import { connect } from "node:net";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
@@ -53,6 +54,20 @@ t("every request is access-logged at info with method, path, status and peer", a
 t("the server started with its listening addresses in one log line", ({ srv }) => {
   assert.match(srv.output(), new RegExp(`tnacos started http=127\\.0\\.0\\.1:${srv.httpPort} grpc=127\\.0\\.0\\.1:${srv.grpcPort}`));
   assert.not.match(srv.output(), /ExperimentalWarning/);
+});
+
+t("HTTP/1.0 without a Host header is answered normally (not 500)", async ({ srv }) => {
+  for (const [path, status] of [["/health", 200], ["/nacos/v1/cs/configs?dataId=nohost&group=G", 404]] as const) {
+    const raw = await new Promise<string>((resolve, reject) => {
+      let b = "";
+      const s = connect(srv.httpPort, "127.0.0.1", () => s.write(`GET ${path} HTTP/1.0\r\n\r\n`));
+      s.on("data", (c) => (b += c));
+      s.on("close", () => resolve(b));
+      s.on("error", reject);
+      setTimeout(() => s.destroy(), 3_000);
+    });
+    assert.match(raw, new RegExp(`^HTTP/1\\.[01] ${status} `), `${path}: ${raw.slice(0, 60)}`);
+  }
 });
 
 t.run();
