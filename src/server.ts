@@ -92,7 +92,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     dispatcher: { registry, clock: platform.clock, log: log.child("grpc"), isReady: () => ready },
     maxMessageBytes: LIMITS.grpcMaxMessageBytes,
     serverIp: settings.raftNodeAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
-    accessLog,
+    accessLog: log.enabled("debug"),
     abilities: () => ({ supportPersistentInstanceByGrpc: registry.has("PersistentInstanceRequest") }),
     peer: { path: PEER_PATH, accept: (stream, remote) => transport.accept(stream, remote) },
   });

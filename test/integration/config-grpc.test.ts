@@ -175,4 +175,15 @@ t("bad parameters: resultCode 500 with errorCode 400 and a message, in the handl
   }
 });
 
+t("per-call gRPC logging is debug-only (info writes no line per call); calls are counted in /metrics", async ({ srv, a }) => {
+  const before = srv.output().split("\n").filter((l) => l.includes("ConfigQueryRequest")).length;
+  for (let i = 0; i < 20; i++) await a.call("ConfigQueryRequest", { dataId: "counted", group: "DEFAULT_GROUP", tenant: "" });
+  await new Promise((r) => setTimeout(r, 200));
+  const after = srv.output().split("\n").filter((l) => l.includes("ConfigQueryRequest")).length;
+  assert.is(after, before, "no access-log line per gRPC call at RUST_LOG=info");
+  const m = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const line = m.split("\n").find((l) => l.startsWith('tnacos_grpc_requests_total{code="300",type="ConfigQueryRequest"}'));
+  assert.ok(line && Number(line.split(" ")[1]) >= 20, `counted: ${line}`);
+});
+
 t.run();

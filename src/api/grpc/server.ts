@@ -15,6 +15,9 @@ import { errorResponse, type NacosResponse } from "./messages.ts";
 import { NacosCode } from "./codes.ts";
 import { decodePayload, encodePayloadFrame, type Json, PayloadError } from "./payload.ts";
 import { encodeGrpcMessage, GrpcStatus, parseGrpcTimeout } from "./status.ts";
+import { metrics } from "../../lib/metrics.ts";
+
+const grpcRequests = metrics.counter("tnacos_grpc_requests_total", "gRPC unary requests answered, by request type and Nacos errorCode (0 = success)");
 
 export const PATH_UNARY = "/Request/request";
 export const PATH_BISTREAM = "/BiRequestStream/requestBiStream";
@@ -155,7 +158,9 @@ export class GrpcServer {
         if (answered) return;
         answered = true;
         cancelDeadline?.();
-        if (this.o.accessLog) this.o.log.info("grpc", { type: msg.type, conn: conn.id, code: r.body.errorCode as number });
+        // Counted always, logged per call only at debug: at info a busy node wrote ~110 B per call.
+        grpcRequests.inc({ type: msg.type, code: String(r.body.errorCode ?? 0) });
+        if (this.o.accessLog) this.o.log.debug("grpc", { type: msg.type, conn: conn.id, code: r.body.errorCode as number });
         this.reply(stream, r.type, r.body);
       };
       const r = dispatchUnary(this.o.dispatcher, conn, msg);
