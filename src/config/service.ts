@@ -9,9 +9,9 @@ import type { Proposer } from "../consensus/proposer.ts";
 import { md5Hex } from "../lib/md5.ts";
 import { ConfigRefused } from "./errors.ts";
 import { serve, type Served, type Viewer } from "./gray.ts";
-import { canonicalTenant, DEFAULT_GROUP, historyStoreKey, keyString } from "./keys.ts";
+import { canonicalTenant, DEFAULT_GROUP, historyIndexKey, historyStoreKey, keyString } from "./keys.ts";
 import type { ConfigCommand, ConfigItem, ConfigKey, ConfigResult, HistoryRow, Namespace } from "./model.ts";
-import type { ConfigState } from "./state.ts";
+import { type ConfigState, historyMetaOf } from "./state.ts";
 import {
   checkAttrs, checkBetaIps, checkContent, checkDataId, checkGroup, checkTag, checkTenant, checkUser, ConfigParamError,
   normalizeType, required,
@@ -67,6 +67,11 @@ export interface SearchInput {
 }
 
 const NS_ID = /^[\w-]+$/;
+/** Largest history page (Nacos's console asks for 10–100). */
+const MAX_HISTORY_PAGE = 500;
+
+/** A history row as lists show it: everything but the content. */
+export type HistoryMeta = Omit<HistoryRow, "content">;
 const NS_NAME = /^[^@#$%^&*]+$/;
 export const MAX_PAGE_SIZE = 500;
 
@@ -190,10 +195,28 @@ export class ConfigService {
     return paginate(all, s.pageNo, s.pageSize);
   }
 
-  async historyPage(k: ConfigKey, pageNo: number, pageSize: number): Promise<Page<HistoryRow>> {
+  /**
+   * A page of history rows without their content (Nacos's list selects no content either): a page of
+   * large configs must not cost their size. The detail read (historyRow) carries the content.
+   */
+  async historyPage(k: ConfigKey, pageNo: number, pageSize: number): Promise<Page<HistoryMeta>> {
     const ids = this.state.historyIds(k);
-    const page = paginate(ids, pageNo, pageSize);
-    return { ...page, pageItems: await this.historyRows(page.pageItems) };
+    const page = paginate(ids, pageNo, Math.min(pageSize, MAX_HISTORY_PAGE));
+    const index = await this.store().getMany(page.pageItems.map(historyIndexKey));
+    const items: HistoryMeta[] = [];
+    for (let i = 0; i < page.pageItems.length; i++) {
+      const meta = index[i] === undefined ? undefined : historyMetaOf(String(index[i]));
+      if (meta) items.push(meta);
+      else {
+        // An index row from before metadata was kept: read the row itself, one at a time, and drop its content.
+        const row = await this.historyRow(page.pageItems[i]);
+        if (row) {
+          const { content: _content, ...rest } = row;
+          items.push(rest);
+        }
+      }
+    }
+    return { ...page, pageItems: items };
   }
 
   async historyRow(id: number): Promise<HistoryRow | undefined> {

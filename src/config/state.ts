@@ -15,6 +15,14 @@ import type {
 } from "./model.ts";
 
 const SEP = "\u0002";
+/** Between a history index row's key part and its metadata (rows written before it have none). */
+const META_SEP = "\u0001";
+
+/** A history row's metadata from its index row, or undefined for an index row written before metadata was kept. */
+export function historyMetaOf(indexValue: string): Omit<HistoryRow, "content"> | undefined {
+  const at = indexValue.indexOf(META_SEP);
+  return at < 0 ? undefined : (JSON.parse(indexValue.slice(at + 1)) as Omit<HistoryRow, "content">);
+}
 type Cmd<O extends ConfigCommand["op"]> = Extract<ConfigCommand, { op: O }>;
 
 interface HistoryRef {
@@ -67,7 +75,8 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
       const id = Number(k.slice(STORE.historyIndex.length));
       const s = String(v);
       const sep = s.indexOf(SEP);
-      this.addHistoryRef(s.slice(sep + 1), id, Number(s.slice(0, sep)));
+      const meta = s.indexOf(META_SEP);
+      this.addHistoryRef(s.slice(sep + 1, meta < 0 ? s.length : meta), id, Number(s.slice(0, sep)));
     }
   }
 
@@ -208,7 +217,9 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
     };
     const ck = keyString(base);
     ops.push({ type: "set", key: historyStoreKey(id), value: JSON.stringify(row) });
-    ops.push({ type: "set", key: historyIndexKey(id), value: `${stamp.time}${SEP}${ck}` });
+    // The index row carries the row's metadata too, so a history page never reads anyone's content.
+    const { content: _content, ...meta } = row;
+    ops.push({ type: "set", key: historyIndexKey(id), value: `${stamp.time}${SEP}${ck}${META_SEP}${JSON.stringify(meta)}` });
     this.addHistoryRef(ck, id, stamp.time);
     const refs = this.history.get(ck) ?? [];
     while (refs.length > HISTORY_RETENTION.maxRowsPerKey) this.dropHistory(ck, refs[0].id, ops);

@@ -88,10 +88,11 @@ export function configAllInfo(c: ConfigItem) {
 }
 
 /** ConfigHistoryInfo. */
-export function historyInfo(h: HistoryRow) {
+/** ConfigHistoryInfo; a list row has no content (null, as Nacos's list query selects none). */
+export function historyInfo(h: Omit<HistoryRow, "content"> & { content?: string }) {
   return {
     id: String(h.id), lastId: -1, dataId: h.dataId, group: h.group, tenant: h.tenant, appName: h.appName, md5: h.md5,
-    content: h.content, srcIp: h.srcIp, srcUser: h.srcUser, opType: h.opType, publishType: h.publishType, grayName: h.grayName,
+    content: h.content ?? null, srcIp: h.srcIp, srcUser: h.srcUser, opType: h.opType, publishType: h.publishType, grayName: h.grayName,
     extInfo: h.extInfo, type: h.type, createdTime: isoTime(h.createdTime), lastModifiedTime: isoTime(h.createdTime),
     encryptedDataKey: h.encryptedDataKey,
   };
