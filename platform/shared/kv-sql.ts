@@ -106,8 +106,14 @@ export function createSqlKv(db: SqlDriver, label: string): Kv {
       stmt("COMMIT").run();
       return r;
     } catch (e) {
-      stmt("ROLLBACK").run();
-      throw e;
+      // SQLite rolls some failures back itself (SQLITE_FULL during COMMIT among them); then ROLLBACK
+      // fails with "no transaction is active", which must not hide the real cause (e.g. disk full).
+      try {
+        stmt("ROLLBACK").run();
+      } catch {
+        // already rolled back
+      }
+      throw new Error(`kv store ${label}: ${(e as Error).message}`, { cause: e });
     }
   };
 

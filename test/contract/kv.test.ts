@@ -11,6 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createNodeSqliteKvFactory } from "../../platform/shared/kv-node-sqlite.ts";
+import { createSqlKv, type SqlParam } from "../../platform/shared/kv-sql.ts";
 import { createSimWorld, type SimWorld } from "../../platform/sim/index.ts";
 import type { KvFactory, KvValue } from "../../src/ports/kv.ts";
 import { durabilityKey, durabilityValue } from "./durability-data.ts";
@@ -101,6 +102,48 @@ layout("one <name>.sqlite file per store, in WAL mode, with the kv table", async
   }
 });
 layout.run();
+
+// ---------------------------------------------------------------- disk full
+
+const full = suite("kv: a full disk (node:sqlite)");
+full("a write that finds the disk full fails with the disk-full cause, writes nothing, and the store works again once there is room", async () => {
+  const dir = await tempDir();
+  try {
+    const db = new DatabaseSync(join(dir, "full.sqlite"));
+    const kv = createSqlKv({
+      exec: (sql) => db.exec(sql),
+      prepare: (sql) => {
+        const st = db.prepare(sql);
+        return { run: (...p: SqlParam[]) => st.run(...p), get: (...p: SqlParam[]) => st.get(...p), all: (...p: SqlParam[]) => st.all(...p) };
+      },
+      close: () => db.close(),
+    }, "full.sqlite");
+    await kv.set("keep", "kept");
+    // SQLite's own size cap stands in for a full disk: both fail with SQLITE_FULL.
+    db.exec("PRAGMA max_page_count=40");
+    const big = "x".repeat(64 * 1024);
+    let err: Error | undefined;
+    for (let i = 0; i < 100 && !err; i++) {
+      try {
+        await kv.batch([{ type: "set", key: `big/${i}`, value: big }, { type: "set", key: `big/${i}b`, value: big }]);
+      } catch (e) {
+        err = e as Error;
+      }
+    }
+    assert.ok(err, "the store filled up");
+    assert.match(err.message, /full/i);
+    assert.not.match(err.message, /no transaction is active/);
+    assert.match(err.message, /full\.sqlite/, "names the store");
+    assert.is(await kv.get("keep"), "kept", "earlier data readable");
+    db.exec("PRAGMA max_page_count=1073741823");
+    await kv.set("after", "room again");
+    assert.is(await kv.get("after"), "room again", "writes work again without reopening");
+    await kv.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+full.run();
 
 // ---------------------------------------------------------------- real crash: kill -9 a writer
 
