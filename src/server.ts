@@ -93,6 +93,8 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     maxMessageBytes: LIMITS.grpcMaxMessageBytes,
     serverIp: settings.raftNodeAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
     accessLog: log.enabled("debug"),
+    maxBufferedBytes: settings.grpcMaxBufferedBytes,
+    maxPreSetupBytes: settings.grpcMaxPreSetupBytes,
     abilities: () => ({ supportPersistentInstanceByGrpc: registry.has("PersistentInstanceRequest") }),
     peer: { path: PEER_PATH, accept: (stream, remote) => transport.accept(stream, remote) },
   });

@@ -10,7 +10,7 @@ import type { Log } from "../../ports/log.ts";
 import type { Connection, StreamSink } from "./connection.ts";
 import type { ConnectionManager } from "./connection-manager.ts";
 import { type DispatcherOptions, dispatchUnary } from "./dispatch.ts";
-import { FRAME_HEADER_BYTES, FrameDecoder, FrameError } from "./frame.ts";
+import { BufferBudget, FRAME_HEADER_BYTES, FrameDecoder, FrameError } from "./frame.ts";
 import { errorResponse, type NacosResponse } from "./messages.ts";
 import { NacosCode } from "./codes.ts";
 import { decodePayload, encodePayloadFrame, type Json, PayloadError } from "./payload.ts";
@@ -39,7 +39,12 @@ export interface GrpcServerOptions {
   abilities(): Record<string, boolean>;
   /** Node-to-node traffic (src/cluster): streams on `path` go to `accept`, not to the Nacos dispatcher. */
   peer?: { path: string; accept(stream: H2ServerStream, remote: string): void };
+  /** Bytes of partly-received messages: all connections together, and one connection before its ConnectionSetup. */
+  maxBufferedBytes: number;
+  maxPreSetupBytes: number;
 }
+
+const bufferRefused = metrics.counter("tnacos_grpc_buffer_refused_total", "gRPC streams refused because partly-received messages held too many bytes, by budget");
 
 const GRPC_HEADERS = { ":status": 200, "content-type": "application/grpc" } as const;
 const OK_TRAILERS = { "grpc-status": "0" } as const;
@@ -55,9 +60,14 @@ function singleFrame(chunk: Uint8Array | undefined, maxMessageBytes: number): Ui
 export class GrpcServer {
   private readonly o: GrpcServerOptions;
   private listener: H2Listener | undefined;
+  private readonly buffered: BufferBudget;
 
   constructor(o: GrpcServerOptions) {
     this.o = o;
+    this.buffered = new BufferBudget("process (TNACOS_GRPC_MAX_BUFFERED_BYTES)", o.maxBufferedBytes, undefined, (what) => {
+      bufferRefused.inc({ budget: what.startsWith("process") ? "process" : "connection" });
+      o.log.warn("gRPC message refused: too many bytes buffered in partly-received messages", { budget: what });
+    });
   }
 
   get port(): number {
@@ -79,23 +89,27 @@ export class GrpcServer {
   private onSession(session: H2Session): void {
     const conn = this.o.manager.open(session.remoteAddress, session.remotePort, session.localPort, () => session.goaway(1000));
     session.onClose(() => this.o.manager.close(conn, "transport closed", false));
-    session.onStream((stream) => this.onStream(conn, stream));
+    // One connection may hold a few whole-size messages in flight once set up; before its
+    // ConnectionSetup only small ones (ServerCheck, the setup itself).
+    const budget = new BufferBudget("connection (TNACOS_GRPC_MAX_PRESETUP_BYTES before setup)",
+      () => (conn.registered ? 4 * this.o.maxMessageBytes : this.o.maxPreSetupBytes), this.buffered);
+    session.onStream((stream) => this.onStream(conn, stream, budget));
   }
 
-  private onStream(conn: Connection, stream: H2ServerStream): void {
+  private onStream(conn: Connection, stream: H2ServerStream, budget: BufferBudget): void {
     const path = stream.headers[":path"];
     const contentType = String(stream.headers["content-type"] ?? "");
     if (stream.headers[":method"] !== "POST" || !contentType.startsWith("application/grpc")) {
       stream.respond({ ":status": 415, "content-type": "text/plain" }, true);
       return;
     }
-    if (path === PATH_UNARY) return this.unary(conn, stream);
-    if (path === PATH_BISTREAM) return this.biStream(conn, stream);
+    if (path === PATH_UNARY) return this.unary(conn, stream, budget);
+    if (path === PATH_BISTREAM) return this.biStream(conn, stream, budget);
     if (this.o.peer && path === this.o.peer.path) return this.o.peer.accept(stream, `${conn.meta.clientIp}`);
     trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${String(path)}`);
   }
 
-  private unary(conn: Connection, stream: H2ServerStream): void {
+  private unary(conn: Connection, stream: H2ServerStream, budget: BufferBudget): void {
     // Fast path: a unary request is almost always one DATA chunk holding one whole frame, so the
     // first chunk is kept as is and a FrameDecoder is built only when a second chunk arrives.
     let first: Uint8Array | undefined;
@@ -109,6 +123,7 @@ export class GrpcServer {
       cancelDeadline?.();
       trailersOnly(stream, status, message);
     };
+    stream.onClose(() => decoder?.dispose());
     const timeoutMs = parseGrpcTimeout(stream.headers["grpc-timeout"] as string | undefined);
     if (timeoutMs !== undefined) {
       cancelDeadline = this.o.timer.after(timeoutMs, () => finish(GrpcStatus.DEADLINE_EXCEEDED, "deadline exceeded"));
@@ -124,7 +139,7 @@ export class GrpcServer {
             if (chunk.byteLength >= FRAME_HEADER_BYTES) this.checkHeader(chunk);
             return;
           }
-          decoder = new FrameDecoder(this.o.maxMessageBytes);
+          decoder = new FrameDecoder(this.o.maxMessageBytes, budget);
           messages = decoder.push(first);
         }
         messages!.push(...decoder.push(chunk));
@@ -187,10 +202,11 @@ export class GrpcServer {
     stream.end(OK_TRAILERS);
   }
 
-  private biStream(conn: Connection, stream: H2ServerStream): void {
+  private biStream(conn: Connection, stream: H2ServerStream, budget: BufferBudget): void {
     // Headers go out at once: the server may push before the client sends anything more.
     stream.respond(GRPC_HEADERS);
-    const decoder = new FrameDecoder(this.o.maxMessageBytes);
+    const decoder = new FrameDecoder(this.o.maxMessageBytes, budget);
+    stream.onClose(() => decoder.dispose());
     let ended = false;
     const sink: StreamSink = {
       send: (type, body) => {
