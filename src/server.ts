@@ -95,6 +95,8 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     accessLog: log.enabled("debug"),
     maxBufferedBytes: settings.grpcMaxBufferedBytes,
     maxPreSetupBytes: settings.grpcMaxPreSetupBytes,
+    maxConnections: settings.grpcMaxConnections,
+    setupTimeoutMs: settings.grpcSetupTimeoutMs,
     abilities: () => ({ supportPersistentInstanceByGrpc: registry.has("PersistentInstanceRequest") }),
     peer: { path: PEER_PATH, accept: (stream, remote) => transport.accept(stream, remote) },
   });

@@ -159,9 +159,41 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
     maxSessionMemory: 64,
     settings: { maxConcurrentStreams: 1024, maxHeaderListSize: opts.maxHeaderListBytes ?? 64 * 1024 },
   });
+  let open = 0;
+  // "addr:port" of connections whose session opened a stream. Keyed by address because a session's
+  // socket is a proxy. Neither session.destroy() nor socket.destroy() closes a socket that never sent
+  // the HTTP/2 preface (Node, Bun and Deno alike: the session owns the handle); resetAndDestroy() does.
+  const streamed = new Set<string>();
+  type RawSocket = { destroy(): void; resetAndDestroy?(): void; once(e: string, f: () => void): void; remoteAddress?: string; remotePort?: number };
+  const kill = (socket: RawSocket) => (socket.resetAndDestroy ? socket.resetAndDestroy() : socket.destroy());
+  const keyOf = (s: { remoteAddress?: string; remotePort?: number } | undefined) => `${s?.remoteAddress ?? ""}:${s?.remotePort ?? 0}`;
+  server.on("connection", (socket: RawSocket) => {
+    if (opts.maxConnections !== undefined && open >= opts.maxConnections) {
+      opts.onRefused?.("too_many_connections", (socket.remoteAddress ?? "").replace(/^::ffff:/, ""));
+      kill(socket);
+      return;
+    }
+    open++;
+    const key = keyOf(socket);
+    let t: ReturnType<typeof setTimeout> | undefined;
+    if (opts.setupTimeoutMs !== undefined) {
+      t = setTimeout(() => {
+        if (streamed.has(key)) return;
+        opts.onRefused?.("setup_timeout", (socket.remoteAddress ?? "").replace(/^::ffff:/, ""));
+        kill(socket);
+      }, opts.setupTimeoutMs);
+      (t as { unref?: () => void }).unref?.();
+    }
+    socket.once("close", () => {
+      open--;
+      if (t) clearTimeout(t);
+      streamed.delete(key);
+    });
+  });
   server.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    session.once("stream", () => streamed.add(keyOf(session.socket)));
     // Errors on one session (a client reset, a protocol error) must never reach the process.
     session.on("error", () => {});
     opts.onSession(wrapSession(session));

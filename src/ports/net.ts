@@ -83,6 +83,12 @@ export interface H2ServeOptions {
   onSession(session: H2Session): void;
   /** Largest accepted frame payload / header list: protects memory. */
   maxHeaderListBytes?: number;
+  /** Most TCP connections open at once; more are closed at once. */
+  maxConnections?: number;
+  /** A connection that has not opened an HTTP/2 stream this long after it was accepted is closed. */
+  setupTimeoutMs?: number;
+  /** A connection was closed by one of the two limits above (for the log and metrics). */
+  onRefused?(reason: "too_many_connections" | "setup_timeout", remoteAddress: string): void;
 }
 
 export interface H2Listener extends Listener {

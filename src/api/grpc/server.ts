@@ -42,7 +42,12 @@ export interface GrpcServerOptions {
   /** Bytes of partly-received messages: all connections together, and one connection before its ConnectionSetup. */
   maxBufferedBytes: number;
   maxPreSetupBytes: number;
+  /** TCP connections open at once on the gRPC port, and how long one may stay without opening a stream. */
+  maxConnections: number;
+  setupTimeoutMs: number;
 }
+
+const connectionsRefused = metrics.counter("tnacos_grpc_connections_refused_total", "gRPC-port TCP connections closed by a limit, by reason");
 
 const bufferRefused = metrics.counter("tnacos_grpc_buffer_refused_total", "gRPC streams refused because partly-received messages held too many bytes, by budget");
 
@@ -75,7 +80,21 @@ export class GrpcServer {
   }
 
   async start(): Promise<void> {
-    this.listener = await this.o.net.serveH2({ host: this.o.host, port: this.o.port, onSession: (s) => this.onSession(s) });
+    let warnedAt = -Infinity;
+    this.listener = await this.o.net.serveH2({
+      host: this.o.host, port: this.o.port, onSession: (s) => this.onSession(s),
+      maxConnections: this.o.maxConnections, setupTimeoutMs: this.o.setupTimeoutMs,
+      onRefused: (reason, remote) => {
+        connectionsRefused.inc({ reason });
+        // At most one line a second: a flood must not turn into a log flood.
+        const now = performance.now();
+        if (now - warnedAt < 1000) return;
+        warnedAt = now;
+        this.o.log.warn(reason === "too_many_connections"
+          ? `gRPC connection refused: ${this.o.maxConnections} already open (TNACOS_GRPC_MAX_CONNECTIONS)`
+          : `gRPC connection closed: no stream within ${this.o.setupTimeoutMs} ms (TNACOS_GRPC_SETUP_TIMEOUT_MS)`, { remote });
+      },
+    });
     this.o.manager.start();
   }
 

@@ -1,0 +1,56 @@
+/**
+ * The gRPC port's file descriptors are bounded: a TCP connection that never opens a stream is closed
+ * after TNACOS_GRPC_SETUP_TIMEOUT_MS, connections beyond TNACOS_GRPC_MAX_CONNECTIONS are closed at
+ * once, and /health keeps answering throughout.
+ */
+import { connect, type Socket } from "node:net";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import { openConfigConn } from "./config-support.ts";
+
+function idle(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => resolve({ socket, closed }));
+    const closed = new Promise<void>((r) => socket.once("close", () => r()));
+    socket.on("error", () => undefined);
+    socket.once("error", reject);
+  });
+}
+
+const t = suite<{ srv: ServerProcess }>("gRPC connection limits");
+t.before(async (ctx) => {
+  ctx.srv = await startServerProcess({ TNACOS_GRPC_SETUP_TIMEOUT_MS: "800", TNACOS_GRPC_MAX_CONNECTIONS: "30" });
+});
+t.after(async (ctx) => {
+  assert.is(await ctx.srv.stop(), 0);
+});
+
+t("idle TCP connections that never open a stream are closed by the server after the setup timeout", async ({ srv }) => {
+  const conns = await Promise.all(Array.from({ length: 10 }, () => idle(srv.grpcPort)));
+  const all = Promise.all(conns.map((c) => c.closed));
+  const outcome = await Promise.race([all.then(() => "closed"), new Promise((r) => setTimeout(() => r("still open"), 5_000))]);
+  for (const c of conns) c.socket.destroy();
+  assert.is(outcome, "closed");
+  assert.match(await (await fetch(`${srv.httpUrl}/metrics`)).text(), /tnacos_grpc_connections_refused_total\{reason="setup_timeout"\} [1-9]/);
+});
+
+t("beyond the connection cap new connections are closed at once; a real client still works once there is room", async ({ srv }) => {
+  const conns = await Promise.all(Array.from({ length: 40 }, () => idle(srv.grpcPort)));
+  const early = await Promise.all(conns.map((c) => Promise.race([c.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 300))])));
+  const closedAtOnce = early.filter(Boolean).length;
+  assert.ok(closedAtOnce >= 10, `${closedAtOnce} of 40 closed at once`);
+  assert.is((await fetch(`${srv.httpUrl}/health`)).status, 200);
+  for (const c of conns) c.socket.destroy();
+  await new Promise((r) => setTimeout(r, 300));
+  const c = await openConfigConn(srv.grpcPort);
+  try {
+    const r = await c.call("ConfigQueryRequest", { dataId: "x", group: "G", tenant: "" });
+    assert.is(r.type, "ConfigQueryResponse");
+  } finally {
+    c.close();
+  }
+  assert.match(await (await fetch(`${srv.httpUrl}/metrics`)).text(), /tnacos_grpc_connections_refused_total\{reason="too_many_connections"\} [1-9]/);
+});
+
+t.run();
