@@ -80,6 +80,8 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     detectionReplyMs: 3000,
     sweepEveryMs: 2000,
     setupDeadlineMs: 60_000,
+    maxPushBacklogBytes: settings.grpcMaxPushBacklogBytes,
+    slowClientDropMs: settings.grpcSlowClientDropMs,
     detectionLog: settings.enableGrpcDetectionLog,
   });
   const grpc = new GrpcServer({

@@ -62,6 +62,8 @@ export interface Settings {
   /** ...and by one connection before its ConnectionSetup. */
   grpcMaxPreSetupBytes: number;
   grpcMaxConnections: number;
+  grpcMaxPushBacklogBytes: number;
+  grpcSlowClientDropMs: number;
   grpcSetupTimeoutMs: number;
 }
 
@@ -183,6 +185,8 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
     httpMaxParams: read(env, "TNACOS_HTTP_MAX_PARAMS", intIn(16, 1_000_000), "an integer 16-1000000") ?? 1000,
     configMaxLongPolls: read(env, "TNACOS_CONFIG_MAX_LONG_POLLS", intIn(1, 1_000_000), "an integer 1-1000000") ?? 10_000,
     grpcMaxBufferedBytes: read(env, "TNACOS_GRPC_MAX_BUFFERED_BYTES", intIn(1024 * 1024, 64 * 1024 * 1024 * 1024), "a size in bytes, 1048576-68719476736") ?? 256 * 1024 * 1024,
+    grpcMaxPushBacklogBytes: read(env, "TNACOS_GRPC_MAX_PUSH_BACKLOG_BYTES", intIn(1024, 1024 * 1024 * 1024), "a size in bytes, 1024-1073741824") ?? 4 * 1024 * 1024,
+    grpcSlowClientDropMs: read(env, "TNACOS_GRPC_SLOW_CLIENT_DROP_MS", intIn(100, 3_600_000), "milliseconds, 100-3600000") ?? 30_000,
     grpcMaxConnections: read(env, "TNACOS_GRPC_MAX_CONNECTIONS", intIn(1, 10_000_000), "an integer 1-10000000") ?? 20_000,
     grpcSetupTimeoutMs: read(env, "TNACOS_GRPC_SETUP_TIMEOUT_MS", intIn(100, 600_000), "milliseconds, 100-600000") ?? 10_000,
     grpcMaxPreSetupBytes: read(env, "TNACOS_GRPC_MAX_PRESETUP_BYTES", intIn(1024, 1024 * 1024 * 1024), "a size in bytes, 1024-1073741824") ?? 256 * 1024,
@@ -243,6 +247,8 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_HTTP_MAX_PARAMS", "1000", "most query + form parameters per HTTP request; more is a 400, a log line and tnacos_http_refused_total (tnacos only)"],
   ["TNACOS_CONFIG_MAX_LONG_POLLS", "10000", "most HTTP config long polls held at once (a client that disconnects frees its slot at once); more get 503, a log line and tnacos_config_long_polls_refused_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_BUFFERED_BYTES", "268435456", "bytes of partly-received gRPC messages held at once, all connections together; beyond it the stream is refused (RESOURCE_EXHAUSTED), logged and counted in tnacos_grpc_buffer_refused_total (tnacos only)"],
+  ["TNACOS_GRPC_MAX_PUSH_BACKLOG_BYTES", "4194304", "push bytes a gRPC client may leave unread; beyond it pushes to it are not written (they are retried like unacknowledged ones, with the newest state), counted in tnacos_grpc_push_refused_total (tnacos only)"],
+  ["TNACOS_GRPC_SLOW_CLIENT_DROP_MS", "30000", "a client over that bound this long is disconnected, logged and counted in tnacos_grpc_slow_clients_dropped_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_CONNECTIONS", "20000", "TCP connections open at once on the gRPC port; more are closed at once, logged (once a second) and counted in tnacos_grpc_connections_refused_total (tnacos only)"],
   ["TNACOS_GRPC_SETUP_TIMEOUT_MS", "10000", "a gRPC-port connection that opens no stream within this is closed (frees idle sockets' file descriptors) (tnacos only)"],
   ["TNACOS_GRPC_MAX_PRESETUP_BYTES", "262144", "the same, per connection before its ConnectionSetup (after it: 4 × the largest message) (tnacos only)"],

@@ -94,6 +94,10 @@ class ServerStream implements H2ServerStream {
     if (!this.s.destroyed) this.s.sendTrailers((this.trailers ?? {}) as http2.OutgoingHttpHeaders);
   }
 
+  get bufferedBytes(): number {
+    return this.s.writableLength ?? 0;
+  }
+
   write(data: Uint8Array): boolean {
     if (dead(this.s)) return false;
     try {

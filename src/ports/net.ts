@@ -59,6 +59,8 @@ export interface H2ServerStream {
   respond(headers: H2Headers, endStream?: boolean): void;
   /** Writes a data frame; returns false when the peer is slow (the caller may apply backpressure). */
   write(data: Uint8Array): boolean;
+  /** Bytes written but not yet taken by the peer (queued behind HTTP/2 flow control). */
+  readonly bufferedBytes: number;
   /** Ends the stream with trailers. */
   end(trailers: H2Headers): void;
   /** Abruptly resets the stream. */

@@ -6,7 +6,8 @@
 import type { Cancel, Clock, Timer } from "../../ports/clock.ts";
 import type { Log } from "../../ports/log.ts";
 import { LIMITS } from "../../lib/limits.ts";
-import { Connection, type ConnectionMeta, type StreamSink } from "./connection.ts";
+import { metrics } from "../../lib/metrics.ts";
+import { Connection, type ConnectionMeta, PushError, type StreamSink } from "./connection.ts";
 import type { Json, NacosMessage } from "./payload.ts";
 
 export interface ConnectionManagerOptions {
@@ -24,7 +25,14 @@ export interface ConnectionManagerOptions {
   maxConnections?: number;
   /** Called for every ClientDetection round when RNACOS_ENABLE_GRPC_DETECTION_LOG is on. */
   detectionLog?: boolean;
+  /** Push bytes a client may leave unread; beyond it pushes to it are refused (the push layer retries with the latest state). */
+  maxPushBacklogBytes?: number;
+  /** A client over that bound for this long is disconnected. */
+  slowClientDropMs?: number;
 }
+
+const pushRefused = metrics.counter("tnacos_grpc_push_refused_total", "pushes not written because the client left too many push bytes unread");
+const slowDropped = metrics.counter("tnacos_grpc_slow_clients_dropped_total", "connections closed because they stopped reading pushes");
 
 export type ConnectionListener = (conn: Connection) => void;
 
@@ -112,6 +120,22 @@ export class ConnectionManager {
 
   /** A server → client request awaiting the client's ack (ConfigChangeNotify, NotifySubscriber, ...). */
   push(conn: Connection, type: string, body: Json, timeoutMs: number): Promise<Json> {
+    // A client that stops reading must not make the server buffer every push for it: refuse while its
+    // backlog is over the bound (the naming push retries with the newest state, so it catches up with
+    // one push), and drop it when it stays over for too long.
+    const backlog = conn.stream?.buffered() ?? 0;
+    if (backlog > (this.opts.maxPushBacklogBytes ?? 4 * 1024 * 1024)) {
+      const now = this.opts.clock.monotonic();
+      conn.slowSinceMs ??= now;
+      pushRefused.inc();
+      if (now - conn.slowSinceMs >= (this.opts.slowClientDropMs ?? 30_000)) {
+        slowDropped.inc();
+        this.opts.log.warn("connection dropped: it stopped reading pushes", { id: conn.id, unreadBytes: backlog, forMs: Math.round(now - conn.slowSinceMs) });
+        this.close(conn, "the client stopped reading pushes", true);
+      }
+      return Promise.reject(new PushError(`connection ${conn.id} leaves ${backlog} bytes of pushes unread`));
+    }
+    conn.slowSinceMs = undefined;
     const requestId = String(++this.nextRequestId);
     return conn.push(type, body, requestId, timeoutMs, this.opts.timer);
   }

@@ -26,6 +26,8 @@ export interface ConnectionMeta {
 /** Where server → client messages go: the open bi-stream of this connection. */
 export interface StreamSink {
   send(type: string, body: Json): boolean;
+  /** Bytes sent but not yet read by the client. */
+  buffered(): number;
   /** Ends the stream with a gRPC status (0 = OK). */
   close(grpcStatus: number, message: string): void;
 }
@@ -48,6 +50,8 @@ export class Connection {
   closed = false;
   /** Monotonic ms of the last unary request or stream response: drives client detection. */
   lastActiveMs: number;
+  /** Since when (monotonic ms) the client has left more push bytes unread than allowed; undefined while it keeps up. */
+  slowSinceMs: number | undefined;
   private sink: StreamSink | undefined;
   private readonly pending = new Map<string, PendingPush>();
   private readonly closeSession: () => void;
@@ -56,6 +60,7 @@ export class Connection {
     this.id = id;
     this.meta = meta;
     this.lastActiveMs = nowMs;
+    this.slowSinceMs = undefined;
     this.closeSession = closeSession;
   }
 

@@ -232,6 +232,7 @@ export class GrpcServer {
         if (ended || stream.closed) return false;
         return stream.write(encodePayloadFrame(type, body, this.o.serverIp));
       },
+      buffered: () => stream.bufferedBytes,
       close: (status, message) => {
         if (ended) return;
         ended = true;
