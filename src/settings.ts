@@ -250,6 +250,6 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_GRPC_MAX_PUSH_BACKLOG_BYTES", "4194304", "push bytes a gRPC client may leave unread; beyond it pushes to it are not written (they are retried like unacknowledged ones, with the newest state), counted in tnacos_grpc_push_refused_total (tnacos only)"],
   ["TNACOS_GRPC_SLOW_CLIENT_DROP_MS", "30000", "a client over that bound this long is disconnected, logged and counted in tnacos_grpc_slow_clients_dropped_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_CONNECTIONS", "20000", "TCP connections open at once on the gRPC port; more are closed at once, logged (once a second) and counted in tnacos_grpc_connections_refused_total (tnacos only)"],
-  ["TNACOS_GRPC_SETUP_TIMEOUT_MS", "10000", "a gRPC-port connection that opens no stream within this is closed (frees idle sockets' file descriptors) (tnacos only)"],
+  ["TNACOS_GRPC_SETUP_TIMEOUT_MS", "10000", "a gRPC-port connection that opens no stream, or sends no ConnectionSetup, within this is closed (frees idle sockets' file descriptors), logged and counted in tnacos_grpc_connections_refused_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_PRESETUP_BYTES", "262144", "the same, per connection before its ConnectionSetup (after it: 4 × the largest message) (tnacos only)"],
 ];

@@ -1,11 +1,17 @@
 /**
- * The gRPC port's file descriptors are bounded: a TCP connection that never opens a stream is closed
- * after TNACOS_GRPC_SETUP_TIMEOUT_MS, connections beyond TNACOS_GRPC_MAX_CONNECTIONS are closed at
+ * The gRPC port's file descriptors are bounded: a TCP connection that never opens a stream, or opens
+ * streams but never sends its ConnectionSetup, is closed after TNACOS_GRPC_SETUP_TIMEOUT_MS (a set-up
+ * client is not), connections beyond TNACOS_GRPC_MAX_CONNECTIONS are closed at
  * once, and /health keeps answering throughout.
  */
+import * as http2 from "node:http2";
 import { connect, type Socket } from "node:net";
+import { toBinary } from "@bufbuild/protobuf";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { encodeFrame } from "../../src/api/grpc/frame.ts";
+import { PayloadSchema } from "../../src/gen/nacos_grpc_service_pb.ts";
+import { toPayload } from "../support/nacos-grpc-clients.ts";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
 import { openConfigConn } from "./config-support.ts";
 
@@ -33,6 +39,41 @@ t("idle TCP connections that never open a stream are closed by the server after 
   for (const c of conns) c.socket.destroy();
   assert.is(outcome, "closed");
   assert.match(await (await fetch(`${srv.httpUrl}/metrics`)).text(), /tnacos_grpc_connections_refused_total\{reason="setup_timeout"\} [1-9]/);
+});
+
+/** One ServerCheck on `session`; resolves when the call is over (answered or cut). */
+function serverCheck(session: http2.ClientHttp2Session): Promise<void> {
+  return new Promise((resolve) => {
+    if (session.closed || session.destroyed) return resolve();
+    const s = session.request({ ":method": "POST", ":path": "/Request/request", "content-type": "application/grpc", te: "trailers" });
+    s.on("error", () => undefined);
+    s.on("data", () => undefined);
+    s.on("close", () => resolve());
+    s.end(encodeFrame(toBinary(PayloadSchema, toPayload("ServerCheckRequest", { module: "internal" }))));
+  });
+}
+
+t("a client that keeps calling ServerCheck but never sends ConnectionSetup is closed after the setup timeout; a set-up client stays", async ({ srv }) => {
+  const setUp = await openConfigConn(srv.grpcPort);
+  const lurker = http2.connect(`http://127.0.0.1:${srv.grpcPort}`);
+  lurker.on("error", () => undefined);
+  let closed = false;
+  lurker.once("close", () => (closed = true));
+  try {
+    const started = Date.now();
+    // Busy but never set up: a call every 100 ms, for at most 5 s (the timeout is 800 ms).
+    while (!closed && Date.now() - started < 5_000) {
+      await serverCheck(lurker);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(closed, "the never-set-up session was still open after 5 s");
+    const r = await setUp.call("ConfigQueryRequest", { dataId: "x", group: "G", tenant: "" });
+    assert.is(r.type, "ConfigQueryResponse");
+  } finally {
+    lurker.destroy();
+    setUp.close();
+  }
+  assert.match(await (await fetch(`${srv.httpUrl}/metrics`)).text(), /tnacos_grpc_connections_refused_total\{reason="no_connection_setup"\} [1-9]/);
 });
 
 t("beyond the connection cap new connections are closed at once; a real client still works once there is room", async ({ srv }) => {

@@ -167,7 +167,7 @@ export class ConnectionManager {
     for (const conn of [...this.all.values()]) {
       const idle = now - conn.lastActiveMs;
       if (!conn.registered) {
-        if (idle >= this.opts.setupDeadlineMs) this.close(conn, "no ConnectionSetupRequest", true);
+        if (conn.peerStreams === 0 && idle >= this.opts.setupDeadlineMs) this.close(conn, "no ConnectionSetupRequest", true);
         continue;
       }
       if (idle < this.opts.detectionIdleMs || this.probing.has(conn.id)) continue;

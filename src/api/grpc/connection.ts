@@ -52,6 +52,8 @@ export class Connection {
   lastActiveMs: number;
   /** Since when (monotonic ms) the client has left more push bytes unread than allowed; undefined while it keeps up. */
   slowSinceMs: number | undefined;
+  /** Open node-to-node streams (src/cluster) on this session: a peer link never sends ConnectionSetup, so no setup deadline applies while one is open. */
+  peerStreams = 0;
   private sink: StreamSink | undefined;
   private readonly pending = new Map<string, PendingPush>();
   private readonly closeSession: () => void;

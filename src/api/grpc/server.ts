@@ -42,7 +42,7 @@ export interface GrpcServerOptions {
   /** Bytes of partly-received messages: all connections together, and one connection before its ConnectionSetup. */
   maxBufferedBytes: number;
   maxPreSetupBytes: number;
-  /** TCP connections open at once on the gRPC port, and how long one may stay without opening a stream. */
+  /** TCP connections open at once on the gRPC port, and how long one may stay without opening a stream or, once it has, without its ConnectionSetup. */
   maxConnections: number;
   setupTimeoutMs: number;
 }
@@ -108,11 +108,39 @@ export class GrpcServer {
   private onSession(session: H2Session): void {
     const conn = this.o.manager.open(session.remoteAddress, session.remotePort, session.localPort, () => session.goaway(1000));
     session.onClose(() => this.o.manager.close(conn, "transport closed", false));
+    let streams = 0;
+    this.setupDeadline(session, conn, () => streams > 0);
     // One connection may hold a few whole-size messages in flight once set up; before its
     // ConnectionSetup only small ones (ServerCheck, the setup itself).
     const budget = new BufferBudget("connection (TNACOS_GRPC_MAX_PRESETUP_BYTES before setup)",
       () => (conn.registered ? 4 * this.o.maxMessageBytes : this.o.maxPreSetupBytes), this.buffered);
-    session.onStream((stream) => this.onStream(conn, stream, budget));
+    session.onStream((stream) => {
+      streams++;
+      this.onStream(conn, stream, budget);
+    });
+  }
+
+  /**
+   * The platform closes sockets that open no stream; this closes sessions that open streams but never
+   * send ConnectionSetup (ServerCheck in a loop keeps a file descriptor forever otherwise). A session
+   * that never set up holds nothing a client needs, so it is destroyed, not drained. Open peer links are exempt.
+   */
+  private setupDeadline(session: H2Session, conn: Connection, openedStream: () => boolean): void {
+    let cancel = (): void => undefined;
+    const check = () => {
+      // Without a stream the socket may not even have sent the preface: the platform resets those (destroy() cannot).
+      if (conn.registered || conn.closed || !openedStream()) return;
+      if (conn.peerStreams > 0) {
+        cancel = this.o.timer.after(this.o.setupTimeoutMs, check); // looked at again once the link may have gone
+        return;
+      }
+      connectionsRefused.inc({ reason: "no_connection_setup" });
+      this.o.log.warn(`gRPC connection closed: no ConnectionSetup within ${this.o.setupTimeoutMs} ms (TNACOS_GRPC_SETUP_TIMEOUT_MS)`, { id: conn.id });
+      this.o.manager.close(conn, "no ConnectionSetupRequest in time", false);
+      session.destroy();
+    };
+    cancel = this.o.timer.after(this.o.setupTimeoutMs, check);
+    session.onClose(() => cancel());
   }
 
   private onStream(conn: Connection, stream: H2ServerStream, budget: BufferBudget): void {
@@ -124,7 +152,11 @@ export class GrpcServer {
     }
     if (path === PATH_UNARY) return this.unary(conn, stream, budget);
     if (path === PATH_BISTREAM) return this.biStream(conn, stream, budget);
-    if (this.o.peer && path === this.o.peer.path) return this.o.peer.accept(stream, `${conn.meta.clientIp}`);
+    if (this.o.peer && path === this.o.peer.path) {
+      conn.peerStreams++;
+      stream.onClose(() => conn.peerStreams--);
+      return this.o.peer.accept(stream, `${conn.meta.clientIp}`);
+    }
     trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${String(path)}`);
   }
 
