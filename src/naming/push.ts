@@ -5,6 +5,11 @@
  * packet for 1.x clients. A push that is not acked within `timeoutMs` is retried after `retryDelayMs`
  * while the subscriber lives, at most `maxRetries` times, and only while it is still the newest push
  * for that (subscriber, service): a newer change supersedes it. Everything in flight is bounded.
+ *
+ * At most one push per (subscriber, service) is unacknowledged at a time: a change while one is out is
+ * remembered, and the newest state goes as soon as the client answers (or the push times out). A client
+ * that stops reading therefore holds one push per service, not one per merge window, and catches up with
+ * one push of the current state instead of every state in between.
  */
 import type { Cancel, Clock, Timer } from "../ports/clock.ts";
 import type { Log } from "../ports/log.ts";
@@ -39,6 +44,8 @@ export interface PushMetrics {
   failed: number;
   retried: number;
   dropped: number;
+  /** Changes folded into the next push because the subscriber had not acknowledged the previous one yet. */
+  coalesced: number;
   /** Pushes held back by empty-push protection (each hold counted once). */
   protectedHeld: number;
   protectedReleased: number;
@@ -63,7 +70,7 @@ interface Pending {
 
 export class PushEngine {
   readonly metrics: PushMetrics = {
-    pushed: 0, acked: 0, failed: 0, retried: 0, dropped: 0, protectedHeld: 0, protectedReleased: 0, protectedSubscribeAnswers: 0,
+    pushed: 0, acked: 0, failed: 0, retried: 0, dropped: 0, coalesced: 0, protectedHeld: 0, protectedReleased: 0, protectedSubscribeAnswers: 0,
     totalCostMs: 0, maxCostMs: 0,
   };
   opts: PushOptions;
@@ -72,6 +79,8 @@ export class PushEngine {
   private readonly holdTimers = new Map<string, Cancel>();
   /** `${subscriberId}|${serviceKey}` → generation: a retry only runs while it is still the newest. */
   private readonly generation = new Map<string, number>();
+  /** Pairs with a push awaiting the client's answer → whether a newer change arrived meanwhile. */
+  private readonly unacked = new Map<string, boolean>();
   private inflight = 0;
   private stopped = false;
 
@@ -156,6 +165,14 @@ export class PushEngine {
     const { naming, transport, clock, timer, log } = this.deps;
     if (this.stopped || !transport.alive(sub)) return;
     const g = `${sub.id}|${key}`;
+    if (this.unacked.has(g)) {
+      // The client has not answered the last push for this service: send the newest state once it does.
+      if (attempt === 0 && !this.unacked.get(g)) {
+        this.unacked.set(g, true);
+        this.metrics.coalesced++;
+      }
+      return;
+    }
     const gen = attempt === 0 ? (this.generation.get(g) ?? 0) + 1 : this.generation.get(g) ?? 0;
     if (attempt === 0) this.generation.set(g, gen);
     if (this.inflight >= this.opts.maxInflight) {
@@ -165,6 +182,7 @@ export class PushEngine {
     const svc = naming.idOf(key);
     const info = naming.serviceInfo(svc, { clusters: sub.clusters, healthyOnly: false, groupedName: sub.kind === "udp" });
     const started = clock.monotonic();
+    this.unacked.set(g, false);
     this.inflight++;
     this.metrics.pushed++;
     let sent: Promise<boolean>;
@@ -178,6 +196,15 @@ export class PushEngine {
     }
     sent.catch(() => false).then((ok) => {
       this.inflight--;
+      const changedMeanwhile = this.unacked.get(g) === true;
+      this.unacked.delete(g);
+      if (changedMeanwhile) {
+        // Superseded: whatever became of this push, the client now needs the current state.
+        if (ok) this.metrics.acked++;
+        else this.metrics.failed++;
+        this.pushTo(sub, key, 0);
+        return;
+      }
       if (ok) {
         this.metrics.acked++;
         const cost = clock.monotonic() - started;

@@ -333,7 +333,7 @@ export function metrics(rt: NamingRuntime, p: Params): Record<string, unknown> {
   const m = rt.push.metrics;
   return {
     status: "UP", ...s, responsibleInstanceCount: s.instanceCount, responsibleClientCount: s.clientCount,
-    pushCount: m.pushed, pushAckCount: m.acked, pushFailCount: m.failed, pushRetryCount: m.retried, pushDropCount: m.dropped,
+    pushCount: m.pushed, pushAckCount: m.acked, pushFailCount: m.failed, pushRetryCount: m.retried, pushDropCount: m.dropped, pushCoalescedCount: m.coalesced,
     pushPending: rt.push.inflightCount,
     emptyPushProtectedCount: m.protectedHeld, emptyPushReleasedCount: m.protectedReleased, emptyPushProtectedSubscribeCount: m.protectedSubscribeAnswers,
     emptyPushHeldServices: rt.guard.heldCount, pushProtectionWarmup: rt.guard.inWarmup(rt.clock.monotonic()),
