@@ -6,13 +6,10 @@
  */
 import * as http2 from "node:http2";
 import { connect, type Socket } from "node:net";
-import { toBinary } from "@bufbuild/protobuf";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeFrame } from "../../src/api/grpc/frame.ts";
-import { PayloadSchema } from "../../src/gen/nacos_grpc_service_pb.ts";
-import { toPayload } from "../support/nacos-grpc-clients.ts";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import { rawUnary } from "../support/raw-grpc.ts";
 import { openConfigConn } from "./config-support.ts";
 
 function idle(port: number): Promise<{ socket: Socket; closed: Promise<void> }> {
@@ -41,18 +38,6 @@ t("idle TCP connections that never open a stream are closed by the server after 
   assert.match(await (await fetch(`${srv.httpUrl}/metrics`)).text(), /tnacos_grpc_connections_refused_total\{reason="setup_timeout"\} [1-9]/);
 });
 
-/** One ServerCheck on `session`; resolves when the call is over (answered or cut). */
-function serverCheck(session: http2.ClientHttp2Session): Promise<void> {
-  return new Promise((resolve) => {
-    if (session.closed || session.destroyed) return resolve();
-    const s = session.request({ ":method": "POST", ":path": "/Request/request", "content-type": "application/grpc", te: "trailers" });
-    s.on("error", () => undefined);
-    s.on("data", () => undefined);
-    s.on("close", () => resolve());
-    s.end(encodeFrame(toBinary(PayloadSchema, toPayload("ServerCheckRequest", { module: "internal" }))));
-  });
-}
-
 t("a client that keeps calling ServerCheck but never sends ConnectionSetup is closed after the setup timeout; a set-up client stays", async ({ srv }) => {
   const setUp = await openConfigConn(srv.grpcPort);
   const lurker = http2.connect(`http://127.0.0.1:${srv.grpcPort}`);
@@ -63,7 +48,7 @@ t("a client that keeps calling ServerCheck but never sends ConnectionSetup is cl
     const started = Date.now();
     // Busy but never set up: a call every 100 ms, for at most 5 s (the timeout is 800 ms).
     while (!closed && Date.now() - started < 5_000) {
-      await serverCheck(lurker);
+      await rawUnary(lurker, "ServerCheckRequest", { module: "internal" });
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(closed, "the never-set-up session was still open after 5 s");

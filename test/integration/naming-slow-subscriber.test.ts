@@ -6,25 +6,14 @@
 import * as http2 from "node:http2";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeFrame, FrameDecoder } from "../../src/api/grpc/frame.ts";
-import { decodePayload, encodePayload, type NacosMessage } from "../../src/api/grpc/payload.ts";
+import { FrameDecoder } from "../../src/api/grpc/frame.ts";
+import { decodePayload, type NacosMessage } from "../../src/api/grpc/payload.ts";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import { GRPC_REQUEST as GRPC, payloadFrame as frame, rawUnary as unary } from "../support/raw-grpc.ts";
 import { http, NAMING_SETUP, until } from "./naming-support.ts";
 
-const GRPC = { ":method": "POST", "content-type": "application/grpc", te: "trailers" };
-const frame = (type: string, body: Record<string, unknown>) => encodeFrame(encodePayload(type, body));
 const SERVICE = { namespace: "public", groupName: "DEFAULT_GROUP", serviceName: "slow-sub" };
 const CHANGES = 30;
-
-function unary(session: http2.ClientHttp2Session, type: string, body: Record<string, unknown>): Promise<void> {
-  return new Promise((resolve) => {
-    const s = session.request({ ...GRPC, ":path": "/Request/request" });
-    s.on("error", () => undefined);
-    s.on("data", () => undefined);
-    s.on("close", () => resolve());
-    s.end(frame(type, body));
-  });
-}
 
 const t = suite<{ srv: ServerProcess }>("naming slow subscriber");
 t.before(async (ctx) => {
