@@ -5,7 +5,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { BiRequestStream, MetadataSchema, type Payload, PayloadSchema, Request } from "../../src/gen/nacos_grpc_service_pb.ts";
@@ -87,7 +87,10 @@ export function grpcJsClient(port: number): NacosGrpcClient {
 }
 
 export function connectClient(port: number): NacosGrpcClient {
-  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}`, readMaxBytes: 10 * 1024 * 1024 });
+  // An explicit session manager so close() really closes the HTTP/2 session: left open, it would sit
+  // without a ConnectionSetup until the server's TNACOS_GRPC_SETUP_TIMEOUT_MS destroys it.
+  const sessionManager = new Http2SessionManager(`http://127.0.0.1:${port}`);
+  const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}`, readMaxBytes: 10 * 1024 * 1024, sessionManager });
   const unaryClient = createClient(Request, transport);
   const streamClient = createClient(BiRequestStream, transport);
   const aborters: AbortController[] = [];
@@ -125,6 +128,7 @@ export function connectClient(port: number): NacosGrpcClient {
     },
     close: () => {
       for (const a of aborters) a.abort();
+      sessionManager.abort();
     },
   };
 }
