@@ -12,7 +12,7 @@ import { ConfigRefused } from "./errors.ts";
 import { serve, type Served, type Viewer } from "./gray.ts";
 import { canonicalTenant, DEFAULT_GROUP, historyIndexKey, historyStoreKey, keyString } from "./keys.ts";
 import type { ConfigCommand, ConfigItem, ConfigKey, ConfigResult, HistoryRow, Namespace } from "./model.ts";
-import { type ConfigState, historyMetaOf } from "./state.ts";
+import { type ConfigState, historyMetaOf, md5Matches } from "./state.ts";
 import {
   checkAttrs, checkBetaIps, checkContent, checkDataId, checkGroup, checkTag, checkTenant, checkUser, ConfigParamError,
   normalizeType, required,
@@ -239,7 +239,7 @@ export class ConfigService {
       if (v === undefined) continue;
       const row = JSON.parse(String(v)) as HistoryRow;
       // A row whose content no longer matches its md5 was damaged on disk: not found beats wrong content.
-      if (md5Hex(row.content) !== row.md5) {
+      if (!md5Matches(row.content, row.md5)) {
         storageDamage.inc({ reason: "md5_mismatch" });
         continue;
       }
