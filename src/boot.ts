@@ -10,6 +10,7 @@ import { parseEnvFile } from "./lib/env-file.ts";
 import { LIMITS } from "./lib/limits.ts";
 import { loadSettings, SETTINGS_DOC, SettingsError } from "./settings.ts";
 import { createServer, type Server } from "./server.ts";
+import { runStorageCommand } from "./storage/commands.ts";
 import { VERSION } from "./version.ts";
 
 export async function boot(platform: Platform, host: Host): Promise<Server> {
@@ -40,6 +41,15 @@ export async function boot(platform: Platform, host: Host): Promise<Server> {
   } catch (e) {
     if (e instanceof SettingsError) return fatal(e.message);
     throw e;
+  }
+
+  if (args.command) {
+    try {
+      const code = await runStorageCommand(platform, settings, args.command, (line) => host.stdout(`${line}\n`));
+      return host.exit(code);
+    } catch (e) {
+      return fatal(`${args.command}: ${(e as Error).message}`, e instanceof DataDirInUse ? 2 : 1);
+    }
   }
 
   const log = platform.log(settings.logLevel, settings.gmtOffsetHours);

@@ -1,6 +1,11 @@
-/** Command line: `tnacos [-e FILE | --env-file FILE] [--help] [--version]`, as rnacos. */
+/**
+ * Command line: `tnacos [verify | salvage] [-e FILE | --env-file FILE] [--help] [--version]`: rnacos's
+ * options, plus the offline storage commands (no command = run the server).
+ */
 export interface CliArgs {
   envFile: string | undefined;
+  /** An offline storage command instead of the server (src/storage/commands.ts). */
+  command: "verify" | "salvage" | undefined;
   help: boolean;
   version: boolean;
 }
@@ -10,7 +15,7 @@ export class CliError extends Error {
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const out: CliArgs = { envFile: undefined, help: false, version: false };
+  const out: CliArgs = { envFile: undefined, command: undefined, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "-h" || a === "--help") out.help = true;
@@ -20,6 +25,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       if (f === undefined || f === "") throw new CliError(`${a} needs a file name`);
       out.envFile = f;
     } else if (a.startsWith("--env-file=")) out.envFile = a.slice("--env-file=".length);
+    else if ((a === "verify" || a === "salvage") && out.command === undefined) out.command = a;
     else throw new CliError(`unknown argument ${JSON.stringify(a)} (try --help)`);
   }
   return out;
@@ -32,6 +38,11 @@ export function usage(version: string, doc: readonly [string, string, string][])
     `tnacos ${version}: a Nacos-compatible service registry and configuration center`,
     "",
     "usage: tnacos [-e FILE | --env-file FILE] [--help] [--version]",
+    "       tnacos verify [-e FILE]    check the data directory offline; exit 1 with a report when damaged",
+    "       tnacos salvage [-e FILE]   copy every sound row into <data dir>.salvaged-<time> next to it (the old",
+    "                                  store is not touched), drop damaged rows, restore damaged configs from",
+    "                                  the Raft log when it holds their exact version; then move it into place",
+    "  (both need the server stopped: they take the data directory's lock)",
     "",
     "  -e, --env-file FILE   read settings from FILE (default: .env in the working directory if present)",
     "  -h, --help            show this help",

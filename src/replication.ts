@@ -21,6 +21,7 @@ import type { Log } from "./ports/log.ts";
 import type { Platform } from "./ports/platform.ts";
 import type { Settings } from "./settings.ts";
 import { APPLIED_KEY } from "./storage/raft-keys.ts";
+import { checkStoreHealth, REPAIR_HINT, StorageDamaged } from "./storage/damage.ts";
 
 const STATE_STORE = "config";
 const LEGACY_NAMING_STORE = "naming";
@@ -134,6 +135,7 @@ export function createReplication(d: ReplicationDeps): Replication {
     async start() {
       const s = d.settings;
       kv = await d.kv.open(STATE_STORE);
+      checkStoreHealth(kv, log);
       const timer = d.platform.timer;
       host = new RaftHost({
         id: s.raftNodeId, addr: s.raftNodeAddr, kv, timer, now: () => d.platform.clock.monotonic(), log,
@@ -152,7 +154,15 @@ export function createReplication(d: ReplicationDeps): Replication {
             "(its data comes from the leader); move the directory away, or set RNACOS_RAFT_AUTO_INIT=true to keep serving it",
         );
       }
-      await host.start({ autoInit: s.raftAutoInit, joinAddrs, upgrade: s.raftAutoInit ? upgrade : undefined });
+      try {
+        await host.start({ autoInit: s.raftAutoInit, joinAddrs, upgrade: s.raftAutoInit ? upgrade : undefined });
+      } catch (e) {
+        // Whatever broke while reading the store (a row that does not parse, a failed assertion), the
+        // operator needs the file and the way out, not a bare "Unexpected token".
+        if (e instanceof StorageDamaged) throw e;
+        const file = kv.health?.().file ?? `${s.dataDir}/${STATE_STORE}.sqlite`;
+        throw new StorageDamaged(`reading storage file ${file} failed: ${(e as Error).message}; ${REPAIR_HINT}`, { cause: e });
+      }
     },
     async stop() {
       await host?.stop();

@@ -65,6 +65,8 @@ export interface Settings {
   grpcMaxPushBacklogBytes: number;
   grpcSlowClientDropMs: number;
   grpcSetupTimeoutMs: number;
+  /** Bytes of one history answer (lists are cut, a larger single row is refused). */
+  historyMaxAnswerBytes: number;
 }
 
 export interface SettingsContext {
@@ -190,6 +192,7 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
     grpcMaxConnections: read(env, "TNACOS_GRPC_MAX_CONNECTIONS", intIn(1, 10_000_000), "an integer 1-10000000") ?? 20_000,
     grpcSetupTimeoutMs: read(env, "TNACOS_GRPC_SETUP_TIMEOUT_MS", intIn(100, 600_000), "milliseconds, 100-600000") ?? 10_000,
     grpcMaxPreSetupBytes: read(env, "TNACOS_GRPC_MAX_PRESETUP_BYTES", intIn(1024, 1024 * 1024 * 1024), "a size in bytes, 1024-1073741824") ?? 256 * 1024,
+    historyMaxAnswerBytes: read(env, "TNACOS_HISTORY_MAX_ANSWER_BYTES", intIn(64 * 1024, 1024 * 1024 * 1024), "a size in bytes, 65536-1073741824") ?? 32 * 1024 * 1024,
   };
   if (s.namingPerpetualProbeIntervalSec > 0 && s.namingPerpetualProbeIntervalSec < 5) s.namingPerpetualProbeIntervalSec = 5;
   if (s.namingInstanceTimeoutSec < s.namingHealthTimeoutSec) {
@@ -252,4 +255,5 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_GRPC_MAX_CONNECTIONS", "20000", "TCP connections open at once on the gRPC port; more are closed at once, logged (once a second) and counted in tnacos_grpc_connections_refused_total (tnacos only)"],
   ["TNACOS_GRPC_SETUP_TIMEOUT_MS", "10000", "a gRPC-port connection that opens no stream, or sends no ConnectionSetup, within this is closed (frees idle sockets' file descriptors), logged and counted in tnacos_grpc_connections_refused_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_PRESETUP_BYTES", "262144", "the same, per connection before its ConnectionSetup (after it: 4 × the largest message) (tnacos only)"],
+  ["TNACOS_HISTORY_MAX_ANSWER_BYTES", "33554432", "bytes of one history answer: lists (pages, /history/configs) are cut to the items that fit, a larger single row is a 413; logged and counted in tnacos_history_answer_capped_total (tnacos only)"],
 ];

@@ -4,8 +4,9 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { DataDirInUse, type Kv, type KvFactory } from "../../src/ports/kv.ts";
+import { DataDirInUse, type Kv, type KvFactory, type StoreHealth } from "../../src/ports/kv.ts";
 import { checkStoreName } from "./kv-checks.ts";
+import { markClosed, markOpen, quickCheck, walBytes } from "./kv-open-check.ts";
 import { createSqlKv, type SqlDriver } from "./kv-sql.ts";
 
 export function createSqlKvFactory(dir: string, openDriver: (file: string) => SqlDriver): KvFactory {
@@ -14,12 +15,34 @@ export function createSqlKvFactory(dir: string, openDriver: (file: string) => Sq
       checkStoreName(name);
       await mkdir(dir, { recursive: true });
       const file = join(dir, `${name}.sqlite`);
-      const db = openDriver(file);
+      // Read before SQLite opens (and so creates) the WAL: its absence is the evidence of a lost one.
+      const walBefore = walBytes(file);
+      let db: SqlDriver;
       try {
-        return createSqlKv(db, JSON.stringify(file));
+        db = openDriver(file);
+      } catch (e) {
+        throw new Error(`storage file ${file} cannot be opened: ${(e as Error).message}`, { cause: e });
+      }
+      try {
+        const kv = createSqlKv(db, JSON.stringify(file));
+        const health: StoreHealth = { file, fatal: quickCheck(db), warnings: markOpen(db, file, walBefore, Date.now()) };
+        const close = kv.close.bind(kv);
+        return {
+          ...kv,
+          health: () => health,
+          async close() {
+            try {
+              markClosed(db);
+            } catch {
+              // a store that cannot be written (disk full) still closes; the next open then warns only if the WAL is gone
+            }
+            await close();
+          },
+        };
       } catch (e) {
         db.close();
-        throw e;
+        // Every storage error at start-up names its file: "file is not a database" alone tells an operator nothing.
+        throw new Error(`storage file ${file} is damaged: ${(e as Error).message} (check it with "tnacos verify", rebuild it with "tnacos salvage")`, { cause: e });
       }
     },
     /**

@@ -7,11 +7,12 @@ import type { Clock } from "../ports/clock.ts";
 import type { Kv } from "../ports/kv.ts";
 import type { Proposer } from "../consensus/proposer.ts";
 import { md5Hex } from "../lib/md5.ts";
+import { storageDamage } from "../storage/damage.ts";
 import { ConfigRefused } from "./errors.ts";
 import { serve, type Served, type Viewer } from "./gray.ts";
 import { canonicalTenant, DEFAULT_GROUP, historyIndexKey, historyStoreKey, keyString } from "./keys.ts";
 import type { ConfigCommand, ConfigItem, ConfigKey, ConfigResult, HistoryRow, Namespace } from "./model.ts";
-import { type ConfigState, historyMetaOf } from "./state.ts";
+import { type ConfigState, historyMetaOf, md5Matches } from "./state.ts";
 import {
   checkAttrs, checkBetaIps, checkContent, checkDataId, checkGroup, checkTag, checkTenant, checkUser, ConfigParamError,
   normalizeType, required,
@@ -233,7 +234,18 @@ export class ConfigService {
   private async historyRows(ids: number[]): Promise<HistoryRow[]> {
     if (ids.length === 0) return [];
     const raw = await this.store().getMany(ids.map(historyStoreKey));
-    return raw.filter((v) => v !== undefined).map((v) => JSON.parse(String(v)) as HistoryRow);
+    const rows: HistoryRow[] = [];
+    for (const v of raw) {
+      if (v === undefined) continue;
+      const row = JSON.parse(String(v)) as HistoryRow;
+      // A row whose content no longer matches its md5 was damaged on disk: not found beats wrong content.
+      if (!md5Matches(row.content, row.md5)) {
+        storageDamage.inc({ reason: "md5_mismatch" });
+        continue;
+      }
+      rows.push(row);
+    }
+    return rows;
   }
 
   configsOf(tenantRaw: string | undefined): ConfigItem[] {

@@ -6,6 +6,7 @@
 import type { Kv, KvOp } from "../ports/kv.ts";
 import type { Applied, StateMachine } from "../consensus/proposer.ts";
 import { assert } from "../lib/assert.ts";
+import { md5Hex } from "../lib/md5.ts";
 import { HISTORY_RETENTION, MAX_GRAYS_PER_CONFIG } from "./history-policy.ts";
 import {
   configStoreKey, historyIndexKey, historyStoreKey, keyString, namespaceStoreKey, parseKeyString, STORE,
@@ -32,6 +33,33 @@ interface HistoryRef {
 
 export type ChangeListener = (key: ConfigKey) => void;
 
+/** A stored config row that load() would not serve: its content no longer matches its md5, or it does not parse. */
+export interface DamagedRow {
+  /** The store file (or name) the row came from. */
+  file: string;
+  key: string;
+  reason: "md5_mismatch" | "unreadable";
+  detail: string;
+}
+
+/**
+ * Why a stored config cannot be served as it is, or undefined when it can. The md5 was computed from the
+ * content when it was written, so a mismatch means the stored bytes changed since (disk or file damage):
+ * serving it would hand clients wrong content under the old md5, which they would never re-fetch.
+ */
+export function configDamage(item: ConfigItem): string | undefined {
+  if (typeof item.content !== "string") return "has no content";
+  if (!md5Matches(item.content, item.md5)) return `content does not match its md5 ${item.md5}`;
+  const grays: [string, GrayVersion | undefined][] = [["beta", item.beta], ...Object.entries(item.tags ?? {})];
+  for (const [name, g] of grays) if (g && !md5Matches(g.content, g.md5)) return `${name} content does not match its md5 ${g.md5}`;
+  return undefined;
+}
+
+/** A row written without an md5 ("": commands built by hand, e.g. in simulations) cannot be checked, so it passes. */
+export function md5Matches(content: string, md5: string): boolean {
+  return md5 === "" || md5Hex(content) === md5;
+}
+
 export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
   readonly configs = new Map<string, ConfigItem>();
   readonly byId = new Map<number, string>();
@@ -40,6 +68,14 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
   readonly history = new Map<string, HistoryRef[]>();
   readonly historyKeyOf = new Map<number, string>();
   private readonly listeners: ChangeListener[] = [];
+  /** Rows the last load() withheld (see configDamage); reported by whoever owns a log and metrics. */
+  damaged: DamagedRow[] = [];
+  private damageListener: ((rows: DamagedRow[]) => void) | undefined;
+
+  /** Called after every load() that withheld rows (start-up, snapshot install). */
+  onDamaged(fn: (rows: DamagedRow[]) => void): void {
+    this.damageListener = fn;
+  }
 
   onChange(fn: ChangeListener): void {
     this.listeners.push(fn);
@@ -61,9 +97,22 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
     this.namespaces.clear();
     this.history.clear();
     this.historyKeyOf.clear();
+    this.damaged = [];
+    const file = kv.health?.().file ?? "the state store";
     for await (const [k, v] of scanAll(kv, STORE.config)) {
-      const item = JSON.parse(String(v)) as ConfigItem;
-      assert(configStoreKey(item) === k, `config record under the wrong key: ${k}`);
+      let item: ConfigItem;
+      try {
+        item = JSON.parse(String(v)) as ConfigItem;
+        if (configStoreKey(item) !== k) throw new Error(`holds the config ${configStoreKey(item)}`);
+      } catch (e) {
+        this.damaged.push({ file, key: k, reason: "unreadable", detail: (e as Error).message });
+        continue;
+      }
+      const damage = configDamage(item);
+      if (damage !== undefined) {
+        this.damaged.push({ file, key: k, reason: "md5_mismatch", detail: damage });
+        continue;
+      }
       this.configs.set(keyString(item), item);
       this.byId.set(item.id, keyString(item));
     }
@@ -78,6 +127,7 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
       const meta = s.indexOf(META_SEP);
       this.addHistoryRef(s.slice(sep + 1, meta < 0 ? s.length : meta), id, Number(s.slice(0, sep)));
     }
+    if (this.damaged.length > 0) this.damageListener?.(this.damaged);
   }
 
   apply(cmd: ConfigCommand, index: number): Applied<ConfigResult> {

@@ -53,6 +53,18 @@ export interface Kv {
    */
   batch(ops: readonly KvOp[], opts?: KvBatchOptions): Promise<void>;
   close(): Promise<void>;
+  /** What opening the store found wrong with its file (SQLite stores; in-memory stores have none). */
+  health?(): StoreHealth;
+}
+
+/** A store's file and the damage found when it was opened, for start-up reports and `tnacos verify`. */
+export interface StoreHealth {
+  /** The file path (or a name for stores without one). */
+  file: string;
+  /** Damage that makes the store untrustworthy (SQLite's quick_check failed): start-up stops. */
+  fatal: string[];
+  /** Losses already suffered that the store cannot undo (its WAL vanished after an unclean stop). */
+  warnings: string[];
 }
 
 /** Opens named stores inside the data directory. */

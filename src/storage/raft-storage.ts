@@ -7,6 +7,7 @@
 import type { Kv, KvOp, KvValue } from "../ports/kv.ts";
 import type { Log } from "../ports/log.ts";
 import type { ConfState, Entry, HardState, SnapshotMeta } from "../raft/types.ts";
+import { REPAIR_HINT, reportDamage } from "./damage.ts";
 import {
   APPLIED_KEY, COMPACTED_KEY, CONF_KEY, decodeLogEntry, encodeLogEntry, HARD_STATE_KEY, isStateKey, LOG_END, LOG_PREFIX,
   logKey, RAFT_END,
@@ -69,6 +70,15 @@ export async function loadRaft(kv: Kv, log: Log): Promise<LoadedRaft> {
     gte = page[page.length - 1][0] + "\u0001";
   }
   const last = compacted.index + entries.length;
+  if (hardState.commit > Math.max(last, applied)) {
+    // Commit only ever covers entries this node had durably: acknowledged writes were in the log and
+    // are not any more (a lost or truncated WAL, a damaged entry cut above). Clamping is all we can do;
+    // the operator must hear of it, with the file.
+    reportDamage(log, "log_missing", "raft log: committed (acknowledged) entries are missing from the store", {
+      file: kv.health?.().file ?? "the state store", commit: hardState.commit, lastIndex: last, applied,
+      lost: hardState.commit - Math.max(last, applied), hint: REPAIR_HINT,
+    });
+  }
   if (applied > last) {
     // The state machine holds everything up to `applied` (it is written in the same batch as the
     // entries): a log shorter than that lost only entries already folded into the state.

@@ -34,3 +34,38 @@ t("12 versions of a 1 MB config: the v1 and v2 lists answer under 64 KB; the det
 });
 
 t.run();
+
+const capped = suite<{ srv: ServerProcess }>("history answers under TNACOS_HISTORY_MAX_ANSWER_BYTES");
+capped.before(async (ctx) => {
+  ctx.srv = await startServerProcess({ TNACOS_HISTORY_MAX_ANSWER_BYTES: "65536" });
+});
+capped.after(async (ctx) => {
+  assert.is(await ctx.srv.stop(), 0);
+});
+
+capped("the namespace's configs list is cut to what fits; a row larger than the ceiling is a 413; both counted", async ({ srv }) => {
+  for (let i = 0; i < 4; i++) {
+    const r = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, {
+      method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `dataId=cap${i}&group=CAP&content=${String(i).repeat(40 * 1024)}`,
+    });
+    assert.is(await r.text(), "true");
+  }
+  const list = await (await fetch(`${srv.httpUrl}/nacos/v1/cs/history/configs?tenant=`)).text();
+  assert.ok(list.length <= 65536, `configs list is ${list.length} bytes`);
+  const items = JSON.parse(list) as { dataId: string }[];
+  assert.ok(items.length >= 1 && items.length < 4, `${items.length} of 4 configs fit`);
+
+  const big = "b".repeat(100 * 1024);
+  await (await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, {
+    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `dataId=huge&group=CAP&content=${big}`,
+  })).text();
+  const page = await (await fetch(`${srv.httpUrl}/nacos/v1/cs/history?search=accurate&dataId=huge&group=CAP`)).json() as { pageItems: { id: string }[] };
+  const detail = await fetch(`${srv.httpUrl}/nacos/v1/cs/history?dataId=huge&group=CAP&nid=${page.pageItems[0].id}`);
+  assert.is(detail.status, 413);
+  await detail.text();
+  const metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  assert.match(metrics, /tnacos_history_answer_capped_total\{reason="list_cut"\} [1-9]/);
+  assert.match(metrics, /tnacos_history_answer_capped_total\{reason="row_refused"\} [1-9]/);
+});
+
+capped.run();

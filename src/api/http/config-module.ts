@@ -11,6 +11,7 @@ import { LongPolls } from "../../config/long-poll.ts";
 import type { ConfigCommand, ConfigResult } from "../../config/model.ts";
 import { ConfigService } from "../../config/service.ts";
 import { ConfigState } from "../../config/state.ts";
+import { REPAIR_HINT, reportDamage } from "../../storage/damage.ts";
 import { registerConfigHandlers } from "../grpc/config-handlers.ts";
 import { addConfigRoutes } from "./config-routes.ts";
 import { addHistoryRoutes } from "./history-routes.ts";
@@ -25,6 +26,13 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
     listeners.changed(key);
     polls.changed(key);
   });
+  state.onDamaged((rows) => {
+    // Withheld, not served: a client asking gets "not found" rather than wrong content under the old md5.
+    for (const r of rows.slice(0, 50)) {
+      reportDamage(log, r.reason, "config withheld: its stored row is damaged", { file: r.file, key: r.key, problem: r.detail });
+    }
+    log.error("config center: damaged config rows are not served", { count: rows.length, file: rows[0].file, hint: REPAIR_HINT });
+  });
   ctx.replication.register("config", state);
   const service = new ConfigService({
     state,
@@ -36,7 +44,7 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
   });
   registerConfigHandlers(ctx.registry, { service, listeners });
   addConfigRoutes(ctx.routes, { service, polls, listeners, log });
-  addHistoryRoutes(ctx.routes, service);
+  addHistoryRoutes(ctx.routes, service, { maxAnswerBytes: ctx.settings.historyMaxAnswerBytes, log });
   addNamespaceRoutes(ctx.routes, service, { newId: () => globalThis.crypto.randomUUID() });
 
   let cancelPrune: Cancel | undefined;

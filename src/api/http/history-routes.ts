@@ -5,7 +5,9 @@
  */
 import type { ConfigService } from "../../config/service.ts";
 import { ConfigParamError } from "../../config/validate.ts";
+import type { Log } from "../../ports/log.ts";
 import type { HttpRequest, HttpResponse } from "../../ports/net.ts";
+import { fitItems, fitsOne } from "./answer-cap.ts";
 import type { HttpRoutes } from "./app.ts";
 import { configWrapper, historyInfo, intParam, v1Failure, v2Failure } from "./config-http.ts";
 import { Params } from "./params.ts";
@@ -13,7 +15,14 @@ import { json, text, v2error, v2ok } from "./respond.ts";
 
 type Style = "v1" | "v2";
 
-export function addHistoryRoutes(routes: HttpRoutes, service: ConfigService): void {
+export interface HistoryLimits {
+  /** TNACOS_HISTORY_MAX_ANSWER_BYTES. */
+  maxAnswerBytes: number;
+  log: Log;
+}
+
+export function addHistoryRoutes(routes: HttpRoutes, service: ConfigService, limits: HistoryLimits): void {
+  const { maxAnswerBytes: cap, log } = limits;
   const wrap = (style: Style, fn: (p: Params, style: Style) => Promise<HttpResponse>) => async (req: HttpRequest) => {
     const p = await Params.from(req);
     try {
@@ -25,10 +34,15 @@ export function addHistoryRoutes(routes: HttpRoutes, service: ConfigService): vo
   const tenantOf = (p: Params, style: Style) => (style === "v2" ? (p.get("namespaceId") ?? p.get("tenant")) : p.get("tenant"));
   const keyOf = (p: Params, style: Style) => service.key({ dataId: p.get("dataId"), group: p.get("group"), tenant: tenantOf(p, style) });
   const answer = (style: Style, data: unknown) => (style === "v1" ? json(200, data) : v2ok(data));
+  const one = (style: Style, row: unknown) => {
+    if (fitsOne(row, cap, log, "history row")) return answer(style, row);
+    const msg = `the history row is larger than TNACOS_HISTORY_MAX_ANSWER_BYTES (${cap})`;
+    return style === "v1" ? text(413, msg) : v2error(413, 413, "answer too large", msg);
+  };
 
   const list = async (p: Params, style: Style) => {
     const page = await service.historyPage(keyOf(p, style), intParam(p.get("pageNo"), 1), intParam(p.get("pageSize"), 100));
-    return answer(style, { ...page, pageItems: page.pageItems.map(historyInfo) });
+    return answer(style, { ...page, pageItems: fitItems(page.pageItems.map(historyInfo), cap, log, "history list") });
   };
 
   const detail = async (p: Params, style: Style) => {
@@ -42,7 +56,7 @@ export function addHistoryRoutes(routes: HttpRoutes, service: ConfigService): vo
       if (k.dataId !== row.dataId || k.group !== row.group || k.tenant !== row.tenant) return notFound(style, "history not found");
     }
     if (!row) return notFound(style, "history not found");
-    return answer(style, historyInfo(row));
+    return one(style, historyInfo(row));
   };
 
   const previous = async (p: Params, style: Style) => {
@@ -51,10 +65,11 @@ export function addHistoryRoutes(routes: HttpRoutes, service: ConfigService): vo
     if (raw === undefined || !Number.isSafeInteger(id)) throw new ConfigParamError("id", "Required parameter 'id' is not present", raw === undefined);
     const row = await service.historyPrevious(keyOf(p, style), id);
     if (!row) return notFound(style, "previous history not found");
-    return answer(style, historyInfo(row));
+    return one(style, historyInfo(row));
   };
 
-  const configs = async (p: Params, style: Style) => answer(style, service.configsOf(tenantOf(p, style)).map(configWrapper));
+  // Every config of a namespace, contents included: the answer most in need of the ceiling.
+  const configs = async (p: Params, style: Style) => answer(style, fitItems(service.configsOf(tenantOf(p, style)).map(configWrapper), cap, log, "history configs"));
 
   routes.add("GET", "/nacos/v1/cs/history", wrap("v1", (p, s) => (p.get("search") !== undefined || p.get("nid") === undefined ? list(p, s) : detail(p, s))));
   routes.add("GET", "/nacos/v1/cs/history/detail", wrap("v1", detail));

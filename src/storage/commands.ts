@@ -1,0 +1,57 @@
+/**
+ * The offline storage commands behind `tnacos verify` and `tnacos salvage` (see check-store.ts): they
+ * take the data directory's lock, so they never run beside a server on the same directory, print a
+ * report and return the exit code (0 sound / salvaged, 1 damage found / nothing salvageable).
+ */
+import type { Platform } from "../ports/platform.ts";
+import type { Settings } from "../settings.ts";
+import { salvageStore, type StoreReport, verifyStore } from "./check-store.ts";
+
+export type StorageCommand = "verify" | "salvage";
+
+/** The store every persistent row lives in (replication.ts opens the same name). */
+const STATE_STORE = "config";
+
+function print(out: (line: string) => void, r: StoreReport): void {
+  out(`${r.file}: ${r.problems.length === 0 ? "ok" : `${r.problems.length} problem(s)`}`);
+  for (const p of r.problems.slice(0, 200)) out(`  problem: ${p}`);
+  if (r.problems.length > 200) out(`  ... and ${r.problems.length - 200} more`);
+  for (const n of r.notes) out(`  ${n}`);
+}
+
+export async function runStorageCommand(platform: Platform, settings: Settings, cmd: StorageCommand, out: (line: string) => void): Promise<number> {
+  const dir = settings.dataDir;
+  const lock = await platform.kv(dir).lock();
+  try {
+    let from;
+    try {
+      from = await platform.kv(dir).open(STATE_STORE);
+    } catch (e) {
+      out(`${dir}: ${(e as Error).message}`);
+      out(cmd === "salvage" ? "nothing can be salvaged from a file SQLite cannot open; restore a backup or re-join the cluster" : "");
+      return 1;
+    }
+    try {
+      if (cmd === "verify") {
+        const r = await verifyStore(from);
+        print(out, r);
+        return r.problems.length === 0 ? 0 : 1;
+      }
+      const target = `${dir}.salvaged-${new Date(platform.clock.now()).toISOString().replace(/[:.]/g, "-")}`;
+      if (await platform.fs.exists(target)) throw new Error(`${target} already exists`);
+      const to = await platform.kv(target).open(STATE_STORE);
+      try {
+        print(out, await salvageStore(from, to));
+      } finally {
+        await to.close();
+      }
+      out(`salvaged into ${target}`);
+      out(`next: stop tnacos, move ${dir} aside, move ${target} to ${dir}, start tnacos (damaged configs that were not restored must be published again)`);
+      return 0;
+    } finally {
+      await from.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
