@@ -53,7 +53,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   const replication = createReplication({
     platform, settings, log, kv, transport,
     onFatal: (e) => {
-      log.error("fatal: the Raft log cannot be written; stopping", { error: e });
+      log.error("fatal: the Raft host failed; this node serves no more writes", { error: e });
       ready = false;
     },
   });

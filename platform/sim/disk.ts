@@ -33,6 +33,8 @@ export class SimDisk {
   #incarnation = 0;
   /** Data directories locked, by the incarnation that holds them. */
   readonly #locks = new Map<string, number>();
+  /** A full disk: every kv mutation fails, atomically, until room is made (`setFull(false)`). */
+  #full = false;
 
   constructor(scheduler: Scheduler, prng: Prng, label = "disk", fsync: Partial<FsyncOptions> = {}) {
     this.#scheduler = scheduler;
@@ -67,7 +69,7 @@ export class SimDisk {
       open: async (name) => {
         checkStoreName(name);
         if (!alive()) throw new Error(`sim disk ${this.label}: crashed; open stores from the restarted node`);
-        return createSimKv(this.#kvStore(storePath(dir, name)), this.#scheduler, alive);
+        return createSimKv(this.#kvStore(storePath(dir, name)), this.#scheduler, alive, () => this.#full);
       },
       // One process per sim disk at a time; a crash ends the incarnation and with it the lock.
       lock: () => {
@@ -93,6 +95,15 @@ export class SimDisk {
       };
     }
     return createSimFs(this.#liveFs, this.#scheduler, () => gen === this.#incarnation);
+  }
+
+  /** Fills the disk (every kv write fails with SQLite's disk-full error, writing nothing) or makes room. */
+  setFull(full: boolean): void {
+    this.#full = full;
+  }
+
+  get isFull(): boolean {
+    return this.#full;
   }
 
   /** kill -9 and power loss at once: everything not yet fsynced is gone; old handles throw. */

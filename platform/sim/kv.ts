@@ -38,7 +38,7 @@ function own(v: KvValue): KvValue {
   return typeof v === "string" ? v : ownBytes(v);
 }
 
-export function createSimKv(store: SimKvStore, scheduler: Scheduler, alive: () => boolean): Kv {
+export function createSimKv(store: SimKvStore, scheduler: Scheduler, alive: () => boolean, full: () => boolean = () => false): Kv {
   let closed = false;
   const label = `sim kv store ${JSON.stringify(store.name)}`;
 
@@ -51,6 +51,8 @@ export function createSimKv(store: SimKvStore, scheduler: Scheduler, alive: () =
   /** Applies ops to the view now; durable (and resolved) at the next simulated fsync. */
   const commit = (ops: SimKvOp[], lazy = false): Promise<void> => {
     if (ops.length === 0) return Promise.resolve();
+    // As SQLite on a full disk: the whole batch fails and nothing of it is applied.
+    if (full()) throw new Error(`${label}: database or disk is full (SQLITE_FULL)`);
     const durable = store.queue.enqueue(() => {
       for (const op of ops) store.durable.apply(op);
     }, lazy);

@@ -24,6 +24,13 @@ import { decodePairs, encodePairs } from "../storage/snapshot-codec.ts";
 import { NOT_LEADER, type PeerTransport, PeerUnreachable } from "./transport.ts";
 import { ClusterError, decodeJson, encodeJson, packChunk, unpackChunk } from "./host-wire.ts";
 import { STATE_BACKLOG_DEFAULTS, StateBacklog, type StateBacklogLimits } from "./state-backlog.ts";
+import { metrics } from "../lib/metrics.ts";
+
+const storageWriteFailures = metrics.counter("tnacos_storage_write_failures_total", "Raft storage writes that failed and were retried (disk full, I/O errors)");
+const storageFailing = metrics.gauge("tnacos_storage_write_failing", "1 while this node's storage writes fail and writes are refused");
+
+/** A failed storage write is tried again after this, doubling up to the maximum. */
+export const STORAGE_RETRY = { firstMs: 100, maxMs: 5_000 };
 
 export interface RaftHostOptions {
   id: NodeId;
@@ -47,7 +54,10 @@ export interface RaftHostOptions {
   maxSnapshotBytes: number;
   /** The batch window: when a Ready is cut after the first event (a zero-delay timer groups a poll's requests). */
   defer: (fn: () => void) => void;
-  /** Storage failed under us: the process must stop rather than serve from a state the disk lacks. */
+  /**
+   * The host cannot go on (a bug broke the loop, a snapshot could not be loaded): it serves no more
+   * writes. Failed storage writes are not fatal: they are retried until they succeed (`persist`).
+   */
   onFatal: (e: Error) => void;
   autoPromote: boolean;
   /** How long the state machine's rows may trail the log (state-backlog.ts). */
@@ -124,6 +134,8 @@ export class RaftHost {
   private stateTimer: Cancel | undefined;
   private stateDue = false;
   private stateWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  /** Set while a storage write fails and is being retried; writes are refused with its cause meanwhile. */
+  private storageTrouble: { error: Error; sinceMs: number } | undefined;
 
   constructor(o: RaftHostOptions) {
     this.o = o;
@@ -437,7 +449,7 @@ export class RaftHost {
       }
     }
     if (rd.committed.length > 0) appliedOps(rd.committed[rd.committed.length - 1].index, this.core.confState(), stateOps);
-    if (ops.length > 0) await kv.batch(ops);
+    if (ops.length > 0) await this.persist(() => kv.batch(ops));
     if (rd.snapshot) this.storedLast = rd.snapshot.index;
     if (rd.entries.length > 0) this.storedLast = rd.entries[rd.entries.length - 1].index;
     if (stateOps.length > 0 && this.backlog.add(stateOps)) await this.writeState();
@@ -542,7 +554,10 @@ export class RaftHost {
     this.stateTimer?.();
     this.stateTimer = undefined;
     this.stateDue = false;
-    if (this.backlog.size > 0) await this.o.kv.batch(this.backlog.take(), { durable: false });
+    if (this.backlog.size > 0) {
+      const rows = this.backlog.take();
+      await this.persist(() => this.o.kv.batch(rows, { durable: false }));
+    }
     const ws = this.stateWaiters;
     this.stateWaiters = [];
     for (const w of ws) w.resolve();
@@ -571,9 +586,66 @@ export class RaftHost {
     await this.writeState();
     const term = this.core.log.term(this.applied);
     assert(term !== undefined, "applied entry must be in the log");
-    await this.o.kv.batch(compactOps(this.applied, term));
+    await this.persist(() => this.o.kv.batch(compactOps(this.applied, term)));
     this.core.compact(this.applied);
     this.o.log.info("raft: log compacted", { through: this.applied, dropped: this.applied - snapIndex });
+  }
+
+  /**
+   * Runs a storage write until it succeeds. A failed batch wrote nothing (the kv port's batches are
+   * atomic), and the in-memory state already moved on, so the same batch is simply tried again: a disk
+   * that gets room again or a passing I/O error is survived without a restart and without reloading
+   * anything. Meanwhile this loop makes no progress (no acknowledgements, no heartbeats: a leader that
+   * cannot write loses leadership to nodes that can), and new writes are refused with the cause.
+   */
+  private async persist(write: () => Promise<void>): Promise<void> {
+    let delay = STORAGE_RETRY.firstMs;
+    for (;;) {
+      try {
+        await write();
+        if (this.storageTrouble) {
+          this.o.log.info("raft: storage writes work again; writes accepted", { afterMs: Math.round(this.o.now() - this.storageTrouble.sinceMs) });
+          this.storageTrouble = undefined;
+          storageFailing.set(0);
+        }
+        return;
+      } catch (e) {
+        if (this.stopped) throw e;
+        storageWriteFailures.inc();
+        const first = !this.storageTrouble;
+        this.storageTrouble = { error: e as Error, sinceMs: this.storageTrouble?.sinceMs ?? this.o.now() };
+        if (first) {
+          this.o.log.error("raft: a storage write failed; retrying it, writes are refused until it succeeds", { error: e as Error });
+          storageFailing.set(1);
+          this.answerWaitingWrites();
+        }
+        await new Promise<void>((r) => this.o.timer.after(delay, r));
+        delay = Math.min(delay * 2, STORAGE_RETRY.maxMs);
+      }
+    }
+  }
+
+  /**
+   * Callers waiting on this node get the cause now rather than a timeout later. Their entries may still
+   * be committed once the retry succeeds, as after any error that leaves an outcome open.
+   */
+  private answerWaitingWrites(): void {
+    const err = new ClusterError(500, `this node's ${this.storageProblem()}; the write is applied only if a retry succeeds`);
+    for (const p of this.pending.values()) {
+      p.cancel();
+      p.reject(err);
+    }
+    this.pending.clear();
+    for (const w of this.waiters) {
+      w.cancel();
+      w.reject(err);
+    }
+    this.waiters = [];
+  }
+
+  /** Why this node refuses writes now (storage failing), for readiness and errors. */
+  storageProblem(): string | undefined {
+    return this.storageTrouble ? `storage cannot be written: ${this.storageTrouble.error.message}` : undefined;
   }
 
   private fail(e: Error): void {
@@ -581,13 +653,14 @@ export class RaftHost {
     this.failed = e;
     this.stateTimer?.();
     for (const w of this.stateWaiters.splice(0)) w.reject(new ClusterError(500, `the node's storage failed: ${e.message}`));
-    this.o.log.error("raft: storage failed; this node stops serving writes", { error: e });
+    this.o.log.error("raft: the host failed; this node stops serving writes", { error: e });
     this.o.onFatal(e);
   }
 
   private checkUsable(): void {
     if (this.stopped) throw new ClusterError(503, "the node is shutting down");
     if (this.failed) throw new ClusterError(500, `the node's storage failed: ${this.failed.message}`);
+    if (this.storageTrouble) throw new ClusterError(500, `this node's ${this.storageProblem()}; writes are refused until it can (retrying)`);
   }
 
   // ---- waiting --------------------------------------------------------------------------------

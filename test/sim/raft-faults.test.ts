@@ -1,10 +1,11 @@
 /**
  * Seeded fault simulations of the Raft cluster (real host, core, storage and state machines on the
  * sim platform): partitions of every shape, message loss, duplication, reordering and delay, kill -9
- * that loses unsynced writes, restarts, leader transfers, compaction and snapshot installs, under a
- * steady load of writes and linearizable reads on every node. Checkers: at most one leader per term,
- * the same command applied at each index everywhere, no acknowledged write lost, linearizable reads,
- * and liveness once the faults stop (a write succeeds, every node converges to the same state).
+ * that loses unsynced writes, restarts, disks that fill up and get room again, leader transfers,
+ * compaction and snapshot installs, under a steady load of writes and linearizable reads on every
+ * node. Checkers: at most one leader per term, the same command applied at each index everywhere, no
+ * acknowledged write lost, linearizable reads, and liveness once the faults stop (a write succeeds,
+ * every node converges to the same state).
  *
  * TNACOS_SIM_SEEDS=N runs N seeds (default 500); TNACOS_SIM_SEED=S replays one seed.
  */
@@ -47,6 +48,12 @@ export async function chaos(seed: number): Promise<{ c: SimCluster; failures: st
     } else if (r < 0.88) {
       const dead = c.nodes.filter((n) => !n.alive);
       if (dead.length > 0) await c.restart(rnd.pick(dead));
+    } else if (r < 0.905) {
+      // A disk fills up, or one that did gets room again.
+      const disks = c.nodes.map((n) => c.world.node(n.addr).disk);
+      const full = disks.filter((d) => d.isFull);
+      if (full.length > 0 && rnd.float() < 0.6) rnd.pick(full).setFull(false);
+      else rnd.pick(disks).setFull(true);
     } else if (r < 0.93) {
       c.net.configure({ dropRate: rnd.pick([0, 0, 0.05, 0.2]), duplicateRate: rnd.pick([0, 0.05, 0.2]), maxDelayMs: rnd.pick([5, 20, 80]) });
     } else {
@@ -58,6 +65,7 @@ export async function chaos(seed: number): Promise<{ c: SimCluster; failures: st
   // Faults stop: the cluster must recover by itself.
   c.net.heal();
   c.net.configure({ dropRate: 0, duplicateRate: 0, maxDelayMs: 8 });
+  for (const n of c.nodes) c.world.node(n.addr).disk.setFull(false);
   for (const n of c.nodes) await c.restart(n);
   await c.run(6_000);
   const before = c.acked.length;
