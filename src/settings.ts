@@ -51,6 +51,7 @@ export interface Settings {
   namingPushProtectWindowSec: number;
   /** A push that would remove more than this share of a service's instances at once is held. */
   namingPushProtectRatio: number;
+  namingPushProtectStormConnections: number;
   /** Changes to a service are merged for this long before subscribers are pushed (Nacos: 500 ms). */
   namingPushDelayMs: number;
   /** Most query + form parameters one HTTP request may carry (Tomcat's maxParameterCount). */
@@ -183,6 +184,7 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
     namingPushProtectWindowSec: read(env, "TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", intIn(0, 3600), "seconds, 0-3600") ?? 20,
     namingPushProtectRatio: read(env, "TNACOS_NAMING_PUSH_PROTECT_RATIO",
       z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/).transform(Number), "a share between 0 and 1, e.g. 0.5") ?? 0.5,
+    namingPushProtectStormConnections: read(env, "TNACOS_NAMING_PUSH_PROTECT_STORM_CONNECTIONS", intIn(1, 10_000), "an integer 1-10000") ?? 10,
     namingPushDelayMs: read(env, "TNACOS_NAMING_PUSH_DELAY_MS", intIn(0, 60_000), "milliseconds, 0-60000") ?? 500,
     httpMaxParams: read(env, "TNACOS_HTTP_MAX_PARAMS", intIn(16, 1_000_000), "an integer 16-1000000") ?? 1000,
     configMaxLongPolls: read(env, "TNACOS_CONFIG_MAX_LONG_POLLS", intIn(1, 1_000_000), "an integer 1-1000000") ?? 10_000,
@@ -246,6 +248,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND", "30", "after start, hold every such push this long (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", "20", "how long a collapsing push is held before it goes out (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_RATIO", "0.5", "losing more than this share of instances at once counts as a collapse (tnacos only)"],
+  ["TNACOS_NAMING_PUSH_PROTECT_STORM_CONNECTIONS", "10", "connections lost within 5 s that make a reconnect storm; outside one, a push emptied by closed connections is held at most 1 s (tnacos only)"],
   ["TNACOS_NAMING_PUSH_DELAY_MS", "500", "changes are merged this long before a push (tnacos only)"],
   ["TNACOS_HTTP_MAX_PARAMS", "1000", "most query + form parameters per HTTP request; more is a 400, a log line and tnacos_http_refused_total (tnacos only)"],
   ["TNACOS_CONFIG_MAX_LONG_POLLS", "10000", "most HTTP config long polls held at once (a client that disconnects frees its slot at once); more get 503, a log line and tnacos_config_long_polls_refused_total (tnacos only)"],

@@ -20,10 +20,11 @@ import { type Selection, selectInstances } from "./selection.ts";
 import { SubscriberIndex } from "./subscribers.ts";
 
 /**
- * Why a service changed. Only `lost` changes (a connection dropped, beats stopped) can trigger
- * empty-push protection: an explicit deregistration is what the user asked for and is pushed as is.
+ * Why a service changed. Only losses can trigger empty-push protection: `disconnected` (the client's
+ * connection closed) and `lost` (beats stopped, probes failing). An explicit deregistration is what the
+ * user asked for and is pushed as is.
  */
-export type ChangeCause = "update" | "lost";
+export type ChangeCause = "update" | "lost" | "disconnected";
 
 export type ChangeListener = (key: string, cause: ChangeCause) => void;
 

@@ -66,6 +66,8 @@ export interface PushDeps {
 
 interface Pending {
   lost: boolean;
+  /** Every loss merged into this push was a closed connection. */
+  byDisconnect: boolean;
 }
 
 export class PushEngine {
@@ -98,9 +100,13 @@ export class PushEngine {
 
   onChange(key: string, cause: ChangeCause): void {
     if (this.stopped || !this.deps.naming.subscribers.has(key)) return;
+    const lost = cause !== "update";
     const p = this.pending.get(key);
-    if (p) p.lost ||= cause === "lost";
-    else this.pending.set(key, { lost: cause === "lost" });
+    if (!p) this.pending.set(key, { lost, byDisconnect: cause === "disconnected" });
+    else if (lost) {
+      p.byDisconnect = (p.lost ? p.byDisconnect : true) && cause === "disconnected";
+      p.lost = true;
+    }
     this.cancelFlush ??= this.deps.timer.after(this.opts.delayMs, () => {
       this.cancelFlush = undefined;
       this.flush();
@@ -111,7 +117,7 @@ export class PushEngine {
   flush(): void {
     const batch = [...this.pending];
     this.pending.clear();
-    for (const [key, p] of batch) this.pushService(key, p.lost);
+    for (const [key, p] of batch) this.pushService(key, p.lost, p.byDisconnect);
   }
 
   /** Called after a subscribe answer: the guard's baseline is what the subscriber now sees. */
@@ -126,7 +132,7 @@ export class PushEngine {
     this.holdTimers.clear();
   }
 
-  private pushService(key: string, lost: boolean): void {
+  private pushService(key: string, lost: boolean, byDisconnect = false): void {
     const { naming, guard, clock, log } = this.deps;
     const subs = naming.subscribers.of(key);
     if (subs.length === 0) {
@@ -135,12 +141,13 @@ export class PushEngine {
     }
     const count = naming.select(key, [], false).hosts.length;
     const now = clock.monotonic();
-    const v = guard.decide(key, count, lost, now);
+    const v = guard.decide(key, count, lost, now, byDisconnect);
     if (!v.push) {
       if (v.newHold) {
         this.metrics.protectedHeld++;
         log.warn("empty-push protection: holding a collapsed instance list", {
           service: key, instances: count, subscribers: subs.length, holdMs: Math.round(v.untilMs - now),
+          cause: byDisconnect ? (guard.inStorm(now) ? "reconnect storm" : "connection closed") : "lost",
         });
       }
       if (!this.holdTimers.has(key)) {

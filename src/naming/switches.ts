@@ -47,11 +47,12 @@ export function defaultSwitches(g: PushGuardOptions): Record<string, unknown> {
     pushProtectWarmupMillis: g.warmupMs,
     pushProtectWindowMillis: g.windowMs,
     pushProtectRatio: g.collapseRatio,
+    pushProtectStormConnections: g.stormConnections,
   };
 }
 
 const BOOLEAN = new Set(["pushEnabled", "healthCheckEnabled", "lightBeatEnabled", "defaultInstanceEphemeral", "pushEmptyProtection", "distroEnabled", "sendBeatOnly", "disableAddIP"]);
-const NUMBER = new Set(["clientBeatInterval", "defaultPushCacheMillis", "defaultCacheMillis", "checkTimes", "pushProtectWarmupMillis", "pushProtectWindowMillis", "pushProtectRatio", "distroThreshold"]);
+const NUMBER = new Set(["clientBeatInterval", "defaultPushCacheMillis", "defaultCacheMillis", "checkTimes", "pushProtectWarmupMillis", "pushProtectWindowMillis", "pushProtectRatio", "pushProtectStormConnections", "distroThreshold"]);
 
 /** PUT /operator/switches?entry=&value=. Unknown entries are a 400, as Nacos ("update entry not found"). */
 export function applySwitch(sw: Record<string, unknown>, guard: PushGuard, _push: PushEngine, entry: string, value: string): void {
@@ -72,4 +73,5 @@ export function applySwitch(sw: Record<string, unknown>, guard: PushGuard, _push
   if (entry === "pushProtectWarmupMillis") guard.opts.warmupMs = v as number;
   if (entry === "pushProtectWindowMillis") guard.opts.windowMs = v as number;
   if (entry === "pushProtectRatio") guard.opts.collapseRatio = v as number;
+  if (entry === "pushProtectStormConnections") guard.opts.stormConnections = Math.max(1, Math.floor(v as number));
 }

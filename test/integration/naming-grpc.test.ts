@@ -1,7 +1,8 @@
 /**
  * The registry over gRPC against a real tnacos process: register/deregister bound to the connection,
  * batch replace, persistent instances, query/subscribe/list shapes, pushes (merged, acked), and a
- * client that disconnects: its instances leave queries and subscribers are pushed within 1 s.
+ * client that disconnects: its instances leave queries and subscribers are pushed within 1 s; empty-push
+ * protection holds a reconnect storm's collapse, not one provider leaving.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -134,8 +135,25 @@ t("persistent instances over gRPC; kinds cannot mix (400)", async (ctx) => {
   assert.is((await hostsOf(ctx.srv.httpUrl, "pers")).length, 0);
 });
 
-t("empty-push protection holds a collapse caused by lost connections, counts and logs it", async (ctx) => {
+t("the last provider of a service closing its connection is pushed as empty within about a second (no reconnect storm)", async (ctx) => {
+  const sub = await open(ctx);
+  const base = { namespace: "public", serviceName: "alone", groupName: "DEFAULT_GROUP" };
+  await sub.request("SubscribeServiceRequest", { ...base, subscribe: true, clusters: "" });
+  const pub = await namingClient(ctx.srv.grpcPort);
+  await pub.request("InstanceRequest", { ...base, type: "registerInstance", instance: inst("10.5.0.1", 1) });
+  await until("push with one", () => sub.pushes.find((m) => (m.body.serviceInfo as any).hosts?.length === 1));
+  const before = sub.pushes.length;
+  const t0 = Date.now();
+  pub.close();
+  // 500 ms merge window + at most 1 s hold (the 20 s protection window is for storms and missed beats).
+  await until("empty push", () => sub.pushes.slice(before).find((x) => (x.body.serviceInfo as any).hosts?.length === 0), 4000);
+  assert.ok(Date.now() - t0 < 3000, `pushed after ${Date.now() - t0} ms`);
+  assert.match(ctx.srv.output(), /empty-push protection: holding.*cause="?connection closed/);
+});
+
+t("empty-push protection holds a collapse caused by a reconnect storm, counts and logs it", async (ctx) => {
   await setSwitch(ctx.srv.httpUrl, "pushProtectWindowMillis", "1500");
+  await setSwitch(ctx.srv.httpUrl, "pushProtectStormConnections", "3");
   const sub = await open(ctx);
   const base = { namespace: "public", serviceName: "guarded", groupName: "DEFAULT_GROUP" };
   await sub.request("SubscribeServiceRequest", { ...base, subscribe: true, clusters: "" });
@@ -153,7 +171,9 @@ t("empty-push protection holds a collapse caused by lost connections, counts and
   // After the window the truth is pushed.
   const late = await until("push after the window", () => sub.pushes.slice(before).find((x) => (x.body.serviceInfo as any).hosts?.length === 0), 4000);
   assert.ok(late);
+  assert.match(ctx.srv.output(), /empty-push protection: holding.*cause="?reconnect storm/);
   await setSwitch(ctx.srv.httpUrl, "pushProtectWindowMillis", "20000");
+  await setSwitch(ctx.srv.httpUrl, "pushProtectStormConnections", "10");
 });
 
 t.run();

@@ -85,7 +85,7 @@ t("gRPC (connection) instances never expire by beats; removing the client remove
 });
 
 t("push guard: holds a lost collapse, lets deregistrations and small losses through, releases on recovery or expiry", () => {
-  const g = new PushGuard({ enabled: true, warmupMs: 0, windowMs: 10_000, collapseRatio: 0.5 }, 0);
+  const g = new PushGuard({ enabled: true, warmupMs: 0, windowMs: 10_000, collapseRatio: 0.5, stormConnections: 10 }, 0);
   g.pushed("k", 4);
   assert.equal(g.decide("k", 0, false, 100), { push: true }, "explicit deregistration to empty is pushed");
   g.pushed("k", 4);
@@ -98,10 +98,24 @@ t("push guard: holds a lost collapse, lets deregistrations and small losses thro
   g.pushed("k", 4);
   g.decide("k", 0, true, 7000);
   assert.equal(g.decide("k", 0, false, 17_001), { push: true, released: "expired" });
-  const warm = new PushGuard({ enabled: true, warmupMs: 30_000, windowMs: 10_000, collapseRatio: 0.5 }, 0);
+  const warm = new PushGuard({ enabled: true, warmupMs: 30_000, windowMs: 10_000, collapseRatio: 0.5, stormConnections: 10 }, 0);
   warm.pushed("w", 10);
   assert.is(warm.decide("w", 9, true, 1000).push, false, "in warm-up any loss is held");
-  const off = new PushGuard({ enabled: false, warmupMs: 30_000, windowMs: 10_000, collapseRatio: 0.5 }, 0);
+  // A loss by closed connections alone is held briefly, unless many connections went at once.
+  const d = new PushGuard({ enabled: true, warmupMs: 30_000, windowMs: 20_000, collapseRatio: 0.5, stormConnections: 3 }, 0);
+  d.pushed("last", 1);
+  d.connectionLost(40_000);
+  assert.equal(d.decide("last", 0, true, 40_000, true), { push: false, untilMs: 41_000, newHold: true }, "the last provider's connection closed: 1 s");
+  assert.equal(d.decide("last", 0, false, 41_000), { push: true, released: "expired" });
+  d.pushed("two", 2);
+  d.connectionLost(50_000);
+  d.connectionLost(50_100);
+  d.connectionLost(50_200);
+  assert.equal(d.decide("two", 0, true, 50_200, true), { push: false, untilMs: 70_200, newHold: true }, "3 connections lost within 5 s: a storm, the whole window");
+  d.pushed("three", 2);
+  assert.is(d.inStorm(55_300), false, "the storm is over 5 s after its last loss");
+  assert.equal(d.decide("three", 0, true, 55_300, false), { push: false, untilMs: 75_300, newHold: true }, "beats stopping is not a disconnect: the whole window");
+  const off = new PushGuard({ enabled: false, warmupMs: 30_000, windowMs: 10_000, collapseRatio: 0.5, stormConnections: 10 }, 0);
   off.pushed("o", 10);
   assert.is(off.decide("o", 0, true, 1000).push, true);
 });
@@ -124,7 +138,7 @@ t("push engine: merges changes for 500 ms, retries an unacked push after 1 s, st
   let ackNext = false;
   const engine = new PushEngine({
     naming, clock: w.clock, timer: w.timer, log: quiet,
-    guard: new PushGuard({ enabled: true, warmupMs: 0, windowMs: 10_000, collapseRatio: 0.5 }, 0),
+    guard: new PushGuard({ enabled: true, warmupMs: 0, windowMs: 10_000, collapseRatio: 0.5, stormConnections: 10 }, 0),
     transport: {
       alive: () => true,
       grpc: (_id, body) => {

@@ -33,6 +33,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
     warmupMs: settings.namingPushProtectWarmupSec * 1000,
     windowMs: settings.namingPushProtectWindowSec * 1000,
     collapseRatio: settings.namingPushProtectRatio,
+    stormConnections: settings.namingPushProtectStormConnections,
   };
 
   const persistent = new PersistentState();
@@ -76,7 +77,10 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
     naming, push, guard, clock: platform.clock, log, switches: defaultSwitches(guardOpts), udpEnabled: false,
   };
 
-  connections.onDisconnected((conn) => naming.removeClient(conn.id, "lost"));
+  connections.onDisconnected((conn) => {
+    guard.connectionLost(platform.clock.monotonic());
+    naming.removeClient(conn.id, "disconnected");
+  });
   registerNamingHandlers(ctx.registry, rt);
   addNamingRoutes(ctx.routes, rt);
 
