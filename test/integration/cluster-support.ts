@@ -14,7 +14,12 @@ export interface RaftMetrics {
 }
 
 export async function metrics(s: ServerProcess): Promise<RaftMetrics> {
-  return (await (await fetch(`${s.httpUrl}/nacos/v1/raft/metrics`)).json()) as RaftMetrics;
+  try {
+    return (await (await fetch(`${s.httpUrl}/nacos/v1/raft/metrics`)).json()) as RaftMetrics;
+  } catch (e) {
+    // A node that stopped answering: its own last words say why.
+    throw new Error(`${s.httpUrl}/nacos/v1/raft/metrics: ${(e as Error).message}; the node's output:\n${s.output().slice(-3000)}`);
+  }
 }
 
 /** Node 1 initialises; nodes 2..n join through it (RNACOS_RAFT_JOIN_ADDR) and are promoted to voters. */
