@@ -8,7 +8,8 @@ import { DataDirInUse } from "./ports/kv.ts";
 import { CliError, parseArgs, usage } from "./cli.ts";
 import { parseEnvFile } from "./lib/env-file.ts";
 import { LIMITS } from "./lib/limits.ts";
-import { loadSettings, SETTINGS_DOC, SettingsError } from "./settings.ts";
+import { KNOWN_SETTINGS, loadSettings, SETTINGS_DOC, SettingsError } from "./settings.ts";
+import { unknownSettingWarnings } from "./settings-names.ts";
 import { createServer, type Server } from "./server.ts";
 import { runStorageCommand } from "./storage/commands.ts";
 import { VERSION } from "./version.ts";
@@ -53,6 +54,7 @@ export async function boot(platform: Platform, host: Host): Promise<Server> {
   }
 
   const log = platform.log(settings.logLevel, settings.gmtOffsetHours);
+  for (const w of unknownSettingWarnings(env, KNOWN_SETTINGS)) log.warn(w);
   const server = createServer(platform, settings, log);
   try {
     await server.start();

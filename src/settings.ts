@@ -260,3 +260,6 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_GRPC_MAX_PRESETUP_BYTES", "262144", "the same, per connection before its ConnectionSetup (after it: 4 × the largest message) (tnacos only)"],
   ["TNACOS_HISTORY_MAX_ANSWER_BYTES", "33554432", "bytes of one history answer: lists (pages, /history/configs) are cut to the items that fit, a larger single row is a 413; logged and counted in tnacos_history_answer_capped_total (tnacos only)"],
 ];
+
+/** Every variable the settings read (the documented ones and their aliases). */
+export const KNOWN_SETTINGS: readonly string[] = [...SETTINGS_DOC.map(([name]) => name), "RNACOS_CONFIG_DB_DIR"];

@@ -7,7 +7,11 @@ export function lightRequest(req: Request, remoteAddress: string, maxBodyBytes: 
     url: absoluteUrl(req.url),
     header: (n) => req.headers.get(n) ?? undefined,
     headers: () => Object.fromEntries(req.headers),
-    text: () => readLimited(req.body, maxBodyBytes),
+    text: () => {
+      // A declared length over the limit is refused before a byte is read.
+      if (Number(req.headers.get("content-length") ?? 0) > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
+      return readLimited(req.body, maxBodyBytes);
+    },
     remoteAddress: remoteAddress.replace(/^::ffff:/, ""),
     // Bun.serve and Deno.serve abort the request's signal when the client disconnects.
     gone: req.signal,
@@ -24,7 +28,7 @@ export function absoluteUrl(url: string): string {
 
 /** Thrown by HttpRequest.text() when a body exceeds the listener's limit; the HTTP layer answers 413. */
 export function bodyTooLarge(limit: number): Error {
-  const e = new Error(`request body exceeds ${limit} bytes`);
+  const e = new Error(`request body too large: the limit is ${limit} bytes`);
   e.name = "BodyTooLarge";
   return e;
 }

@@ -74,7 +74,7 @@ export function checkContent(v: string | undefined, maxBytes: number): string {
   const c = required("content", v);
   if (hasLoneSurrogate(c)) throw new ConfigParamError("content", "invalid content : not valid UTF-8 text");
   const bytes = utf8Length(c);
-  if (bytes > maxBytes) throw new ConfigParamError("content", `invalid content : too long, ${bytes} bytes over the limit of ${maxBytes}`);
+  if (bytes > maxBytes) throw new ConfigParamError("content", `invalid content : too long: it is ${bytes} bytes; the limit is ${maxBytes} (RNACOS_CONFIG_MAX_CONTENT)`);
   return c;
 }
 

@@ -2,6 +2,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import { LIMITS } from "../../src/lib/limits.ts";
 
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
@@ -46,12 +47,28 @@ t("content with a stray '%' is refused with 400 and not stored; a well-encoded '
   assert.is(await (await fetch(`${srv.httpUrl}/nacos/v1/cs/configs?dataId=pct&group=G`)).text(), "100% sure");
 });
 
+t("a body over the HTTP limit is a 413 that names the limit, with a log line; the node keeps serving", async ({ srv }) => {
+  const body = `dataId=big&group=G&content=${"x".repeat(LIMITS.httpMaxBodyBytes)}`;
+  const r = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, { method: "POST", headers: FORM, body });
+  assert.is(r.status, 413);
+  assert.match(await r.text(), new RegExp(`request body too large: the limit is ${LIMITS.httpMaxBodyBytes} bytes`));
+  assert.match(srv.output(), /http request refused .*request body too large/);
+  assert.is((await fetch(`${srv.httpUrl}/health`)).status, 200);
+});
+
+t("content over RNACOS_CONFIG_MAX_CONTENT says how large it is and what the limit is", async ({ srv }) => {
+  const r = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, { method: "POST", headers: FORM, body: `dataId=big&group=G&content=${"y".repeat(10_485_761)}` });
+  assert.is(r.status, 400);
+  assert.match(await r.text(), /too long: it is 10485761 bytes; the limit is 10485760/);
+});
+
 t.run();
 
 const cap = suite("http limits: the cap is a setting");
 cap("TNACOS_HTTP_MAX_PARAMS=20 refuses a 25-parameter request and accepts a 10-parameter one", async () => {
-  const srv = await startServerProcess({ TNACOS_HTTP_MAX_PARAMS: "20" });
+  const srv = await startServerProcess({ TNACOS_HTTP_MAX_PARAMS: "20", RNACOS_HTTP_PROT: "1234" });
   try {
+    assert.match(srv.output(), /unknown setting RNACOS_HTTP_PROT is ignored \(did you mean RNACOS_HTTP_PORT\?\)/);
     const many = ["dataId=c", "group=G", "content=x", ...Array.from({ length: 22 }, (_, i) => `p${i}=1`)].join("&");
     assert.is((await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, { method: "POST", headers: FORM, body: many })).status, 400);
     const few = ["dataId=c", "group=G", "content=x", ...Array.from({ length: 7 }, (_, i) => `p${i}=1`)].join("&");

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { loadSettings, parseLogLevel, SETTINGS_DOC, SettingsError } from "../../src/settings.ts";
+import { KNOWN_SETTINGS, loadSettings, parseLogLevel, SETTINGS_DOC, SettingsError } from "../../src/settings.ts";
+import { unknownSettingWarnings } from "../../src/settings-names.ts";
 import { parseArgs, usage } from "../../src/cli.ts";
 
 const ctx = { homeDir: "/home/u", isWindows: false };
@@ -111,6 +112,15 @@ test("--help lists every documented variable", () => {
   const text = usage("9.9.9", SETTINGS_DOC);
   for (const [name] of SETTINGS_DOC) assert.ok(text.includes(name), name);
   assert.ok(text.includes("tnacos 9.9.9"));
+});
+
+test("a mistyped setting is named at start with the nearest known one; unrelated variables pass silently", () => {
+  const env = { RNACOS_HTTP_PROT: "1234", TNACOS_GRPC_MAX_CONECTIONS: "5", RNACOS_SOMETHING_ELSE_ENTIRELY: "1", RNACOS_HTTP_PORT: "8000", RNACOS_CONFIG_DB_DIR: "/d", TNACOS_TEST_BINARY: "x", PATH: "/bin", HOME: "/h" };
+  assert.equal(unknownSettingWarnings(env, KNOWN_SETTINGS), [
+    "unknown setting RNACOS_HTTP_PROT is ignored (did you mean RNACOS_HTTP_PORT?)",
+    "unknown setting RNACOS_SOMETHING_ELSE_ENTIRELY is ignored",
+    "unknown setting TNACOS_GRPC_MAX_CONECTIONS is ignored (did you mean TNACOS_GRPC_MAX_CONNECTIONS?)",
+  ]);
 });
 
 test.run();

@@ -41,6 +41,7 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
     } catch (e) {
       const err = e as Error;
       if (err?.name === "BodyTooLarge") {
+        opts.log.warn("http request refused", { method: req.method, ip: req.remoteAddress, reason: err.message });
         res = text(413, err.message);
       } else if (err?.name === "TooManyParams") {
         opts.log.warn("http request refused", { method: req.method, ip: req.remoteAddress, reason: err.message });
