@@ -2,8 +2,8 @@
 /**
  * Release build (`npm run build` = `bun build.ts`): `bun build --compile --minify --bytecode` of
  * src/main.ts for every release target, each packed as dist/tnacos-<version>-<target>.tar.gz (Windows:
- * .zip) holding a folder tnacos-<version>-<target>/ with the binary, README.md and LICENSE (when
- * present), then dist/SHA256SUMS over this run's archives (`sha256sum -c` format). The host binary is also
+ * .zip) holding a folder tnacos-<version>-<target>/ with the binary, README.md (docs/install.md: the
+ * user's guide, not the developers' README) and LICENSE, then dist/SHA256SUMS over this run's archives (`sha256sum -c` format). The host binary is also
  * written to dist/tnacos for smoke tests (test/integration/binary.test.ts).
  *
  *   bun build.ts                      every target
@@ -218,7 +218,10 @@ const bunBin = (globalThis as { Bun?: unknown }).Bun ? process.execPath : join(r
 async function compile(t: Target, outfile: string, bytecode: boolean, host: boolean): Promise<void> {
   const args = ["build", "--compile", "--minify", ...(bytecode ? ["--bytecode", "--format=esm"] : [])];
   // The host build uses the running bun itself; cross targets fetch bun-<target> from npm once.
-  if (!host) args.push(`--target=${TARGETS[t].bun}`);
+  if (!host) {
+    args.push(`--target=${TARGETS[t].bun}`);
+    console.log(`  ${t}: bun fetches its ${TARGETS[t].bun} runtime (about 90 MB) on the first build; later builds use its cache`);
+  }
   args.push(join(root, "src", "main.ts"), "--outfile", outfile);
   const r = await run(bunBin, args);
   if (r.code !== 0 || !existsSync(outfile)) throw new Error(`bun ${args.join(" ")} failed (exit ${r.code}):\n${r.out.trim()}`);
@@ -379,7 +382,9 @@ async function build(targets: Target[], host: Target | undefined, version: strin
   const stage = join(dist, `.stage-${process.pid}`);
   await rm(stage, { recursive: true, force: true });
   await mkdir(stage, { recursive: true });
-  const docs = ["README.md", "LICENSE"].filter((f) => existsSync(join(root, f)));
+  // What a user of the archive needs: the install and run guide as its README, and the license.
+  const docs: [from: string, name: string][] = [["docs/install.md", "README.md"], ["LICENSE", "LICENSE"]];
+  for (const [from] of docs) if (!existsSync(join(root, from))) throw new Error(`${from} is missing: every archive ships it`);
   console.log(`tnacos ${version}: building ${targets.join(", ")} with ${bunBin} (host: ${host ?? "none"})`);
 
   // 1. The host binary: it decides whether --bytecode stays, and becomes dist/tnacos.
@@ -432,11 +437,11 @@ async function build(targets: Target[], host: Target | undefined, version: strin
       }
       await chmod(bin, 0o755);
       row.binBytes = (await stat(bin)).size;
-      for (const d of docs) await copyFile(join(root, d), join(stage, folder, d));
+      for (const [from, name] of docs) await copyFile(join(root, from), join(stage, folder, name));
       const entries: ArchiveEntry[] = [
         { name: `${folder}/`, mode: 0o755 },
         { name: `${folder}/${exeName(t)}`, source: bin, mode: 0o755 },
-        ...docs.map((d) => ({ name: `${folder}/${d}`, source: join(stage, folder, d), mode: 0o644 })),
+        ...docs.map(([, name]) => ({ name: `${folder}/${name}`, source: join(stage, folder, name), mode: 0o644 })),
       ];
       const tmp = join(stage, row.archive);
       if (TARGETS[t].os === "windows") await writeZip(tmp, entries, mtime);

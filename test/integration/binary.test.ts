@@ -53,7 +53,7 @@ function newestSource(): number {
     if (s.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
     else newest = Math.max(newest, s.mtimeMs);
   };
-  for (const p of ["src", "platform", "package.json", "build.ts"]) if (existsSync(join(root, p))) walk(join(root, p));
+  for (const p of ["src", "platform", "package.json", "build.ts", "docs/install.md", "LICENSE"]) if (existsSync(join(root, p))) walk(join(root, p));
   return newest;
 }
 
@@ -201,7 +201,9 @@ async function checkHostArchive(): Promise<void> {
     const bin = join(dir, folder, "tnacos");
     assert.ok(statSync(bin).mode & 0o100, "the binary is executable");
     assert.ok(readFileSync(bin).equals(readFileSync(distBinary)), "the archived binary is dist/tnacos");
-    if (existsSync(join(root, "README.md"))) assert.ok(existsSync(join(dir, folder, "README.md")), "README.md is packed");
+    // A user's archive: the install guide as README.md, and the license.
+    assert.is(readFileSync(join(dir, folder, "README.md"), "utf8"), readFileSync(join(root, "docs", "install.md"), "utf8"), "README.md is the install guide");
+    assert.match(readFileSync(join(dir, folder, "LICENSE"), "utf8"), /Apache License\s+Version 2\.0/);
     const v = await run(bin, ["--version"], { cwd: dir, env: bareEnv() });
     assert.is(v.stdout, `tnacos ${version}\n`);
   } finally {
