@@ -17,6 +17,7 @@ import type { ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
 import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
+import { startMetricsSampler } from "./api/http/metrics-sampler.ts";
 import { addMetricsRoutes, collectRaftMetrics } from "./api/http/metrics-routes.ts";
 import { setMaxParams } from "./api/http/params.ts";
 import { createReplication } from "./replication.ts";
@@ -109,6 +110,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   const modules: ServerModule[] = MODULES.map((make) => make(ctx));
 
   let httpListener: Listener | undefined;
+  let sampler: { stop(): void } | undefined;
   let dirLock: { release(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -137,6 +139,13 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
         throw e;
       }
       ready = true;
+      if (settings.enableMetrics) {
+        sampler = startMetricsSampler({
+          clock: platform.clock, timer: platform.timer, log: log.child("metrics"), memory: platform.memory,
+          collectEveryMs: settings.metricsCollectIntervalSec * 1000,
+          logEveryMs: settings.metricsEnableLog ? settings.metricsLogIntervalSec * 1000 : 0,
+        });
+      }
       log.info("tnacos started", {
         http: `${settings.sdkHost}:${httpListener.port}`, grpc: `${settings.sdkHost}:${grpc.port}`,
         runtime: `${platform.runtime} ${platform.runtimeVersion}`, dataDir: settings.dataDir,
@@ -145,6 +154,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     stop() {
       stopping ??= (async () => {
         ready = false;
+        sampler?.stop();
         for (const m of modules) m.drain?.();
         // While peers can still reach us: a leader hands over so writes resume without an election timeout.
         await replication.handOff().catch((e: Error) => log.warn("leadership hand-over failed", { error: e }));

@@ -6,14 +6,19 @@ import { dialH2, serveH2 } from "./h2.ts";
 import { createConsoleLog } from "./log.ts";
 import { netProbe } from "./probe.ts";
 import { nodeUdp } from "./udp.ts";
+import { memoryUsage } from "node:process";
 
-export function commonPorts(): Pick<Platform, "clock" | "timer" | "fs" | "probe" | "udp" | "log"> {
+export function commonPorts(): Pick<Platform, "clock" | "timer" | "fs" | "probe" | "udp" | "log" | "memory"> {
   return {
     clock: realClock,
     timer: realTimer,
     fs: createNodeFs(),
     probe: netProbe,
     udp: nodeUdp,
+    memory: () => {
+      const m = memoryUsage();
+      return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+    },
     log: (level, gmtOffsetHours) => createConsoleLog(level, realClock, gmtOffsetHours),
   };
 }

@@ -206,16 +206,7 @@ export class RaftHost {
     while (this.running) await this.running;
     if (!this.failed) await this.writeState().catch((e: Error) => this.fail(e));
     const err = new ClusterError(503, "the node is shutting down");
-    for (const p of this.pending.values()) {
-      p.cancel();
-      p.reject(err);
-    }
-    this.pending.clear();
-    for (const w of this.waiters) {
-      w.cancel();
-      w.reject(err);
-    }
-    this.waiters = [];
+    this.answerWaitingWrites(err);
     for (const r of this.reads.values()) {
       r.cancel();
       r.reject(err);
@@ -617,7 +608,9 @@ export class RaftHost {
         if (first) {
           this.o.log.error("raft: a storage write failed; retrying it, writes are refused until it succeeds", { error: e as Error });
           storageFailing.set(1);
-          this.answerWaitingWrites();
+          // The waiting callers get the cause now rather than a timeout later. Their entries may still be
+          // committed once the retry succeeds, as after any error that leaves an outcome open.
+          this.answerWaitingWrites(new ClusterError(500, `this node's ${this.storageProblem()}; the write is applied only if a retry succeeds`));
         }
         await new Promise<void>((r) => this.o.timer.after(delay, r));
         delay = Math.min(delay * 2, STORAGE_RETRY.maxMs);
@@ -625,12 +618,8 @@ export class RaftHost {
     }
   }
 
-  /**
-   * Callers waiting on this node get the cause now rather than a timeout later. Their entries may still
-   * be committed once the retry succeeds, as after any error that leaves an outcome open.
-   */
-  private answerWaitingWrites(): void {
-    const err = new ClusterError(500, `this node's ${this.storageProblem()}; the write is applied only if a retry succeeds`);
+  /** Every caller waiting for a write (proposed here, or applied here) gets `err` now. */
+  private answerWaitingWrites(err: Error): void {
     for (const p of this.pending.values()) {
       p.cancel();
       p.reject(err);

@@ -35,6 +35,12 @@ abstract class Metric {
     return k;
   }
 
+  total(): number {
+    let t = 0;
+    for (const v of this.series.values()) t += v;
+    return t;
+  }
+
   /** Current value for these labels (0 when never touched). */
   value(labels?: Labels): number {
     return this.series.get(labelKey(labels)) ?? 0;
@@ -98,9 +104,19 @@ export class MetricsRegistry {
     return made;
   }
 
+  /** Runs the collectors: gauges read from state take their current values. */
+  collect(): void {
+    for (const fn of this.collectors) fn();
+  }
+
+  /** Each metric's total over its label sets (for the periodic log line), sorted by name. */
+  totals(): [name: string, total: number][] {
+    return [...this.all.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((m) => [m.name, m.total()]);
+  }
+
   /** Text exposition format, metrics sorted by name. */
   render(): string {
-    for (const fn of this.collectors) fn();
+    this.collect();
     return [...this.all.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((m) => m.render()).join("\n") + "\n";
   }
 }

@@ -20,6 +20,8 @@ export interface Platform {
   readonly udp?: Udp;
   /** Opens stores under `dir` (created if missing). */
   kv(dir: string): KvFactory;
+  /** This process's memory (for metrics); absent where there is no process (the simulator). */
+  memory?(): { rssBytes: number; heapUsedBytes: number };
   /** `gmtOffsetHours` shifts printed times (RNACOS_GMT_OFFSET_HOURS); undefined = UTC. */
   log(level: LogLevel, gmtOffsetHours?: number): Log;
 }

@@ -52,3 +52,25 @@ off("RNACOS_ENABLE_METRICS=false: no /metrics (404)", async () => {
   }
 });
 off.run();
+
+const sampled = suite("metrics sampling and the log line");
+sampled("RNACOS_METRICS_COLLECT_INTERVAL_SECOND samples memory and event-loop lag; RNACOS_METRICS_ENABLE_LOG prints totals every RNACOS_METRICS_LOG_INTERVAL_SECOND", async () => {
+  const srv = await startServerProcess({
+    RNACOS_METRICS_COLLECT_INTERVAL_SECOND: "1", RNACOS_METRICS_ENABLE_LOG: "true", RNACOS_METRICS_LOG_INTERVAL_SECOND: "5",
+  });
+  try {
+    await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "dataId=m&group=G&content=x" });
+    await new Promise((r) => setTimeout(r, 5_600));
+    const body = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+    assert.ok(gauge(body, "process_resident_memory_bytes") > 1_000_000, "resident memory sampled");
+    assert.ok(gauge(body, "tnacos_heap_used_bytes") > 0);
+    assert.ok(gauge(body, "tnacos_event_loop_lag_ms") >= 0);
+    const lines = srv.output().split("\n").filter((l) => /\[metrics\] metrics /.test(l));
+    assert.is(lines.length, 1, `one log line after 5.6 s:\n${lines.join("\n")}`);
+    assert.match(lines[0], /process_resident_memory_bytes=\d+/);
+    assert.match(lines[0], /tnacos_raft_commit_index=\d+/);
+  } finally {
+    await srv.stop();
+  }
+});
+sampled.run();
