@@ -17,6 +17,7 @@ import type { NamingRuntime } from "../../naming/runtime.ts";
 import { defaultSwitches } from "../../naming/switches.ts";
 import type { Cancel } from "../../ports/clock.ts";
 import type { ModuleContext, ServerModule } from "../../module.ts";
+import { addPrometheusSdRoutes } from "../http/prometheus-sd-routes.ts";
 import { addNamingRoutes } from "../http/naming-routes.ts";
 import { registerNamingHandlers } from "./naming-handlers.ts";
 
@@ -83,6 +84,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
   });
   registerNamingHandlers(ctx.registry, rt);
   addNamingRoutes(ctx.routes, rt);
+  addPrometheusSdRoutes(ctx.routes, naming);
 
   const probe = platform.probe
     ? new ProbeHealth({ naming, probe: platform.probe, timer: platform.timer, log },
