@@ -4,7 +4,8 @@
  * clients never see half-loaded data) and stops them after the listeners close (so in-flight writes
  * finish and storage is flushed).
  */
-import type { HttpRoutes } from "./api/http/app.ts";
+import type { HttpGuard, HttpRoutes } from "./api/http/app.ts";
+import type { GrpcGuard } from "./api/grpc/dispatch.ts";
 import type { ConnectionManager } from "./api/grpc/connection-manager.ts";
 import type { HandlerRegistry } from "./api/grpc/registry.ts";
 import type { KvFactory } from "./ports/kv.ts";
@@ -12,6 +13,11 @@ import type { Log } from "./ports/log.ts";
 import type { Platform } from "./ports/platform.ts";
 import type { Replication } from "./replication.ts";
 import type { Settings } from "./settings.ts";
+
+export interface Guards {
+  http?: HttpGuard;
+  grpc?: GrpcGuard;
+}
 
 export interface ModuleContext {
   platform: Platform;
@@ -26,6 +32,8 @@ export interface ModuleContext {
   connections: ConnectionManager;
   /** The one Raft log every persistent change goes through (register a state machine, get a proposer). */
   replication: Replication;
+  /** Per-transport request guards (authenticate + authorize), set by the auth module. */
+  guards: Guards;
 }
 
 export interface ServerModule {

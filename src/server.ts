@@ -13,10 +13,11 @@ import { ConnectionManager } from "./api/grpc/connection-manager.ts";
 import { HandlerRegistry } from "./api/grpc/registry.ts";
 import { registerInternalHandlers } from "./api/grpc/internal-handlers.ts";
 import { GrpcServer } from "./api/grpc/server.ts";
-import type { ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
+import type { Guards, ModuleContext, ModuleFactory, ServerModule } from "./module.ts";
 import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
+import { createAuthModule } from "./api/http/auth-module.ts";
 import { startMetricsSampler } from "./api/http/metrics-sampler.ts";
 import { addMetricsRoutes, collectRaftMetrics } from "./api/http/metrics-routes.ts";
 import { setMaxParams } from "./api/http/params.ts";
@@ -27,6 +28,7 @@ import { H2PeerTransport, PEER_PATH } from "./cluster/h2-peer-transport.ts";
  * Feature modules, in start order (stopped in reverse). Each module file adds one line here.
  */
 const MODULES: ModuleFactory[] = [
+  (ctx) => createAuthModule(ctx),
   (ctx) => createConfigModule(ctx),
   (ctx) => createNamingModule(ctx), // registry (issue 4)
 ];
@@ -45,7 +47,9 @@ export interface Server {
 export function createServer(platform: Platform, settings: Settings, log: Log = platform.log(settings.logLevel, settings.gmtOffsetHours)): Server {
   let ready = false;
   const accessLog = log.enabled("info");
-  const http = createHttpApp({ log: log.child("http"), clock: platform.clock, accessLog });
+  // The one place a request's identity and rights are checked, per transport (set by the auth module).
+  const guards: Guards = {};
+  const http = createHttpApp({ log: log.child("http"), clock: platform.clock, accessLog, guard: () => guards.http });
   const kv = platform.kv(settings.dataDir);
   const transport = new H2PeerTransport({
     net: platform.net, timer: platform.timer, now: () => platform.clock.monotonic(), log: log.child("peer"),
@@ -92,7 +96,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     host: settings.sdkHost,
     port: settings.grpcPort,
     manager: connections,
-    dispatcher: { registry, clock: platform.clock, log: log.child("grpc"), isReady: () => ready },
+    dispatcher: { registry, clock: platform.clock, log: log.child("grpc"), isReady: () => ready, guard: () => guards.grpc },
     maxMessageBytes: LIMITS.grpcMaxMessageBytes,
     serverIp: settings.raftNodeAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
     accessLog: log.enabled("debug"),
@@ -105,7 +109,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   });
 
   const ctx: ModuleContext = {
-    platform, settings, log, kv, routes: http.routes, registry, connections, replication,
+    platform, settings, log, kv, routes: http.routes, registry, connections, replication, guards,
   };
   const modules: ServerModule[] = MODULES.map((make) => make(ctx));
 

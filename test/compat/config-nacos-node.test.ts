@@ -79,3 +79,33 @@ for (const namespace of ["", "dev"]) {
 }
 
 t.run();
+
+const authed = suite("nacos Node SDK (HTTP) config with auth on");
+authed("username/password from the SDK's options: publish, get and a change callback; without them, nothing", async () => {
+  const srv = await startServerProcess({ RUST_LOG: "warn", RNACOS_ENABLE_OPEN_API_AUTH: "true", RNACOS_INIT_ADMIN_PASSWORD: "s3cret-admin" });
+  const cacheDir = mkdtempSync(join(tmpdir(), "tnacos-nacos-node-cache-"));
+  const make = (creds: Record<string, string>) => {
+    const c = new NacosConfigClient({ serverAddr: `127.0.0.1:${srv.httpPort}`, namespace: "", requestTimeout: 6000, cacheDir, ...creds } as never) as unknown as Client;
+    c.on("error", () => {});
+    return c;
+  };
+  const client = make({ username: "admin", password: "s3cret-admin" });
+  try {
+    await client.ready();
+    assert.is(await client.publishSingle("auth.properties", "DEFAULT_GROUP", "k=1"), true);
+    assert.is(await client.getConfig("auth.properties", "DEFAULT_GROUP"), "k=1");
+    const seen: (string | null)[] = [];
+    client.subscribe({ dataId: "auth.properties", group: "DEFAULT_GROUP" }, (c) => seen.push(c));
+    await waitFor("first callback", () => seen.includes("k=1"), 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.is(await client.publishSingle("auth.properties", "DEFAULT_GROUP", "k=2"), true);
+    await waitFor("change callback through the authenticated long poll", () => seen.includes("k=2"), 15_000);
+    const r = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs?dataId=auth.properties&group=DEFAULT_GROUP`);
+    assert.is(r.status, 403, "the same read without credentials");
+  } finally {
+    client.close();
+    await srv.stop();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+authed.run();

@@ -18,7 +18,11 @@ export interface DispatcherOptions {
   log: Log;
   /** False while starting or stopping: every call gets errorCode 300. */
   isReady(): boolean;
+  /** Auth: a refusal message for this call (answered as errorCode 403 in the handler's type), or undefined. */
+  guard?: () => GrpcGuard | undefined;
 }
+
+export type GrpcGuard = (type: string, body: Record<string, unknown>, headers: Record<string, string>) => Promise<string | undefined> | undefined;
 
 export function dispatchUnary(opts: DispatcherOptions, conn: Connection, msg: NacosMessage): NacosResponse | Promise<NacosResponse> {
   const requestId = typeof msg.body.requestId === "string" ? msg.body.requestId : "";
@@ -47,6 +51,14 @@ function answer(opts: DispatcherOptions, conn: Connection, msg: NacosMessage): N
   }
   if (!conn.registered) return errorResponse(NacosCode.UN_REGISTER, "Connection is unregistered.");
   conn.touch(opts.clock.monotonic());
+  const refused = opts.guard?.()?.(msg.type, msg.body as Record<string, unknown>, msg.headers);
+  if (refused) {
+    return refused.then((why) => (why === undefined ? handle(opts, handler, conn, msg) : fail(handler.responseType, NacosCode.NO_RIGHT, why)));
+  }
+  return handle(opts, handler, conn, msg);
+}
+
+function handle(opts: DispatcherOptions, handler: RequestHandler, conn: Connection, msg: NacosMessage): NacosResponse | Promise<NacosResponse> {
   try {
     const r = handler.handle(msg.body, { connection: conn, headers: msg.headers, clientIp: msg.clientIp || conn.meta.clientIp });
     return r instanceof Promise ? r.catch((e: unknown) => failure(opts, handler, conn, msg, e)) : r;

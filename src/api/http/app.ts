@@ -23,7 +23,10 @@ export interface HttpApp {
   handler: HttpHandler;
 }
 
-export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean }): HttpApp {
+/** Runs before every route: an answer ends the request there (auth refusals). */
+export type HttpGuard = (req: HttpRequest) => Promise<HttpResponse | undefined>;
+
+export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean; guard: () => HttpGuard | undefined }): HttpApp {
   const router = IttyRouter<IRequest, [], HttpResponse | undefined>();
   const routes: HttpRoutes = {
     add(method, path, handler) {
@@ -37,7 +40,8 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
     const started = opts.clock.monotonic();
     let res: HttpResponse;
     try {
-      res = (await router.fetch(req as unknown as IRequest)) ?? notMapped(req, opts.clock.now());
+      const guard = opts.guard();
+      res = (guard ? await guard(req) : undefined) ?? (await router.fetch(req as unknown as IRequest)) ?? notMapped(req, opts.clock.now());
     } catch (e) {
       const err = e as Error;
       if (err?.name === "BodyTooLarge") {
@@ -52,13 +56,16 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
       }
     }
     if (opts.accessLog) {
-      const path = req.url.slice(req.url.indexOf("/", 8));
+      // Credentials in a query string (accessToken, the Node SDK's password) never reach the log.
+      const path = req.url.slice(req.url.indexOf("/", 8)).replace(SECRET_PARAMS, "$1=***");
       opts.log.info(`${req.method} ${path}`, { status: res.status, ms: Math.round((opts.clock.monotonic() - started) * 10) / 10, ip: req.remoteAddress });
     }
     return res;
   };
   return { routes, handler };
 }
+
+const SECRET_PARAMS = /\b(accessToken|password|newPassword)=[^&]*/gi;
 
 function notMapped(req: HttpRequest, nowMs: number): HttpResponse {
   const path = new URL(req.url).pathname;

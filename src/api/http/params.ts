@@ -25,12 +25,24 @@ export function setMaxParams(n: number): void {
   maxParams = n;
 }
 
+const parsed = new WeakMap<HttpRequest, Promise<Params>>();
+
 export class Params {
   /** Decoded name → raw (still percent-encoded) value. */
   private readonly raw = new Map<string, string>();
   private count = 0;
 
-  static async from(req: HttpRequest): Promise<Params> {
+  /** One parse per request: the auth guard and the route read the same body (which can be read once). */
+  static from(req: HttpRequest): Promise<Params> {
+    let p = parsed.get(req);
+    if (!p) {
+      p = Params.parse(req);
+      parsed.set(req, p);
+    }
+    return p;
+  }
+
+  private static async parse(req: HttpRequest): Promise<Params> {
     const p = new Params();
     const q = req.url.indexOf("?");
     if (q >= 0) p.addAll(req.url.slice(q + 1));

@@ -1,0 +1,188 @@
+/**
+ * Auth, Nacos-compatible: login on Nacos's and rnacos's paths, users / roles / permissions APIs, and
+ * the guards every HTTP route and gRPC handler passes (installed here, run by the HTTP app and the
+ * gRPC dispatcher). With RNACOS_ENABLE_OPEN_API_AUTH off the guards let everything through and login
+ * still answers, so SDKs configured with credentials keep working (rnacos's AUTH_DISABLED).
+ */
+import { AuthError, AuthService, type Identity } from "../../auth/service.ts";
+import { AuthState } from "../../auth/state.ts";
+import { type AuthCommand, type AuthResult, type Grant, RESOURCE, ROLE_NAME, USERNAME } from "../../auth/model.ts";
+import { grpcNeed, httpNeed, type Need } from "../../auth/needs.ts";
+import type { ModuleContext, ServerModule } from "../../module.ts";
+import type { HttpResponse } from "../../ports/net.ts";
+import type { RoutedRequest } from "./app.ts";
+import { Params } from "./params.ts";
+import { json, text, v2error } from "./respond.ts";
+
+export function createAuthModule(ctx: ModuleContext): ServerModule {
+  const { settings, platform } = ctx;
+  const log = ctx.log.child("auth");
+  const state = new AuthState();
+  ctx.replication.register("auth", state);
+  const auth = new AuthService(state, ctx.replication.proposer<AuthCommand, AuthResult>("auth"), platform.clock, log, {
+    enabled: settings.enableOpenApiAuth,
+    tokenTtlSec: settings.apiLoginTimeoutSec,
+    loginsPerMinute: settings.apiLoginOneMinuteLimit,
+    initAdmin: { username: settings.initAdminUsername, password: settings.initAdminPassword },
+  });
+
+  /** Who is calling: a token (accessToken parameter or header, Authorization: Bearer), else username + password. */
+  const identify = async (token: string | undefined, username: string | undefined, password: string | undefined): Promise<Identity | undefined> => {
+    if (token) return auth.fromToken(token);
+    if (username && password !== undefined) return auth.checkPassword(username, password);
+    return undefined;
+  };
+  /** Undefined when allowed, else the refusal (Nacos's messages). */
+  const decide = (need: Need, who: Identity | undefined): string | undefined => {
+    if (need.kind === "public") return undefined;
+    if (!who) return "user not found!";
+    if (need.kind === "user") return undefined;
+    if (need.kind === "admin") return auth.isAdmin(who) ? undefined : "authorization failed!";
+    return need.resources.every((r) => auth.allowed(who, need.action, r)) ? undefined : "authorization failed!";
+  };
+
+  if (settings.enableOpenApiAuth) {
+    ctx.guards.http = async (req) => {
+      const path = pathOf(req.url);
+      const p = await Params.from(req);
+      const need = httpNeed(req.method, path, (n) => p.get(n));
+      if (need.kind === "public") return undefined;
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.header("authorization") ?? "")?.[1];
+      const who = await identify(p.get("accessToken") ?? req.header("accesstoken") ?? bearer, p.get("username"), p.get("password"));
+      const why = decide(need, who);
+      if (why === undefined) return undefined;
+      log.info("request refused", { method: req.method, path, user: who?.username ?? "", reason: why });
+      return path.startsWith("/nacos/v2/") ? v2error(403, 403, why, null) : text(403, why);
+    };
+    ctx.guards.grpc = (type, body, headers) => {
+      const need = grpcNeed(type, body);
+      if (need.kind === "public") return undefined;
+      return identify(headers.accessToken, headers.username, headers.password).then((who) => {
+        const why = decide(need, who);
+        if (why !== undefined) log.info("request refused", { type, user: who?.username ?? "", reason: why });
+        return why;
+      });
+    };
+  }
+
+  const routes = ctx.routes;
+  const handle = (fn: (p: Params, req: RoutedRequest) => Promise<HttpResponse>) => async (req: RoutedRequest) => {
+    const p = await Params.from(req);
+    try {
+      return await fn(p, req);
+    } catch (e) {
+      if (e instanceof AuthError) return text(e.status, e.message);
+      throw e;
+    }
+  };
+  const login = handle(async (p) => {
+    const username = p.get("username") ?? "";
+    const password = p.get("password") ?? "";
+    try {
+      const r = await auth.login(username, password);
+      return json(200, r, { authorization: `Bearer ${r.accessToken}` });
+    } catch (e) {
+      // rnacos: with auth off a failed login still "succeeds", so SDKs that carry credentials keep working.
+      if (!settings.enableOpenApiAuth && e instanceof AuthError && e.status === 403) {
+        return json(200, { accessToken: "AUTH_DISABLED", tokenTtl: settings.apiLoginTimeoutSec, globalAdmin: true, username });
+      }
+      throw e;
+    }
+  });
+  for (const path of ["/nacos/v1/auth/login", "/nacos/v1/auth/users/login", "/nacos/v3/auth/user/login", "/rnacos/v1/auth/user/login"]) {
+    routes.add("POST", path, login);
+    routes.add("GET", path, login);
+  }
+
+  const ok = (message: string) => json(200, { code: 200, message, data: null });
+  const need = (p: Params, name: string, re?: RegExp): string => {
+    const v = p.get(name);
+    if (v === undefined || v === "") throw new AuthError(400, `Parameter '${name}' is missing`);
+    if (re && !re.test(v)) throw new AuthError(400, `invalid ${name}: ${JSON.stringify(v.slice(0, 80))} (expected ${re})`);
+    return v;
+  };
+  const password = (p: Params, name: string): string => {
+    const v = need(p, name);
+    if (v.length > 128) throw new AuthError(400, `${name} is longer than 128 characters`);
+    return v;
+  };
+  const grant = (p: Params): Grant => {
+    const action = need(p, "action");
+    if (action !== "r" && action !== "w" && action !== "rw") throw new AuthError(400, "action must be r, w or rw");
+    return { role: need(p, "role", ROLE_NAME), resource: need(p, "resource", RESOURCE), action };
+  };
+
+  routes.add("GET", "/nacos/v1/auth/users", handle(async (p) => {
+    const filter = p.get("username") ?? "";
+    return json(200, page(p, [...state.users.keys()].sort().filter((u) => u.includes(filter)).map((username) => ({ username, password: null }))));
+  }));
+  routes.add("POST", "/nacos/v1/auth/users", handle(async (p) => {
+    await auth.createUser(need(p, "username", USERNAME), password(p, "password"));
+    return ok("create user ok!");
+  }));
+  routes.add("PUT", "/nacos/v1/auth/users", handle(async (p) => {
+    await auth.setPassword(need(p, "username", USERNAME), password(p, p.has("newPassword") ? "newPassword" : "password"));
+    return ok("update user ok!");
+  }));
+  routes.add("DELETE", "/nacos/v1/auth/users", handle(async (p) => {
+    await auth.propose({ op: "user.delete", username: need(p, "username", USERNAME) });
+    return ok("delete user ok!");
+  }));
+  routes.add("GET", "/nacos/v1/auth/roles", handle(async (p) => {
+    const filter = p.get("username");
+    const rows = [...state.roles].flatMap(([username, roles]) => [...roles].map((role) => ({ role, username })))
+      .filter((r) => !filter || r.username === filter).sort((a, b) => (a.role + a.username < b.role + b.username ? -1 : 1));
+    return json(200, page(p, rows));
+  }));
+  routes.add("POST", "/nacos/v1/auth/roles", handle(async (p) => {
+    await auth.propose({ op: "role.add", role: need(p, "role", ROLE_NAME), username: need(p, "username", USERNAME) });
+    return ok("add role ok!");
+  }));
+  routes.add("DELETE", "/nacos/v1/auth/roles", handle(async (p) => {
+    const username = need(p, "username", USERNAME);
+    await auth.propose({ op: "role.remove", role: need(p, "role", ROLE_NAME), username });
+    return ok(`delete role of user ${username} ok!`);
+  }));
+  routes.add("GET", "/nacos/v1/auth/permissions", handle(async (p) => {
+    const role = p.get("role");
+    const rows = [...state.grants].filter(([r]) => !role || r === role).flatMap(([, gs]) => gs);
+    return json(200, page(p, rows));
+  }));
+  routes.add("POST", "/nacos/v1/auth/permissions", handle(async (p) => {
+    await auth.propose({ op: "grant.add", grant: grant(p) });
+    return ok("add permission ok!");
+  }));
+  routes.add("DELETE", "/nacos/v1/auth/permissions", handle(async (p) => {
+    await auth.propose({ op: "grant.remove", grant: grant(p) });
+    return ok("delete permission ok!");
+  }));
+
+  return {
+    name: "auth",
+    async start() {
+      // The token secret and the initial admin are made by a leader (now, or whichever node leads next).
+      const bootstrap = () => {
+        if (!ctx.replication.isLeader()) return;
+        auth.bootstrap().catch((e: Error) => log.warn("auth: bootstrap on this leader failed; the next leader retries", { error: e }));
+      };
+      ctx.replication.host().onLeaderChange(bootstrap);
+      bootstrap();
+    },
+    stop() {
+      return Promise.resolve();
+    },
+  };
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const q = url.indexOf("?", start);
+  return url.slice(start, q < 0 ? undefined : q);
+}
+
+/** Nacos's Page: pageNo (from 1), pageSize (at most 500). */
+function page<T>(p: Params, rows: T[]): { totalCount: number; pageNumber: number; pagesAvailable: number; pageItems: T[] } {
+  const pageNo = Math.max(1, Number(p.get("pageNo") ?? 1) || 1);
+  const pageSize = Math.min(500, Math.max(1, Number(p.get("pageSize") ?? 100) || 100));
+  return { totalCount: rows.length, pageNumber: pageNo, pagesAvailable: Math.ceil(rows.length / pageSize), pageItems: rows.slice((pageNo - 1) * pageSize, pageNo * pageSize) };
+}

@@ -1,0 +1,70 @@
+/**
+ * What each request needs, for every surface in one place (so no route can be forgotten): nothing
+ * (health, metrics, login), any logged-in user, an admin, or an action on resources. Unknown paths
+ * need a logged-in user, so a new route is closed until it is classified here.
+ */
+import type { Action, Resource } from "./model.ts";
+
+export type Need =
+  | { kind: "public" }
+  | { kind: "user" }
+  | { kind: "admin" }
+  | { kind: "resources"; action: Action; resources: Resource[] };
+
+const PUBLIC = /^\/(health|metrics|nacos\/metrics|rnacos\/metrics|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
+const ADMIN = /^\/nacos\/(v1\/auth\/(users|roles|permissions)|v1\/raft\/|v1\/core\/|v2\/core\/|v1\/ns\/operator\/switches)/;
+
+/** HTTP: `get` reads a parameter (query or form). */
+export function httpNeed(method: string, path: string, get: (name: string) => string | undefined): Need {
+  if (PUBLIC.test(path)) return { kind: "public" };
+  if (ADMIN.test(path)) return method === "GET" && !path.startsWith("/nacos/v1/auth/") ? { kind: "user" } : { kind: "admin" };
+  const write = method !== "GET" && method !== "HEAD";
+  if (/^\/nacos\/v[12]\/cs\//.test(path)) {
+    if (path.endsWith("/configs/listener")) return { kind: "resources", action: "r", resources: listenerResources(get("Listening-Configs") ?? "") };
+    const ns = get("tenant") ?? get("namespaceId") ?? "";
+    const dataId = get("dataId");
+    return { kind: "resources", action: write ? "w" : "r", resources: [{ namespace: ns, group: dataId ? get("group") ?? "DEFAULT_GROUP" : "*", name: dataId ?? "*" }] };
+  }
+  if (/^\/nacos\/v[12]\/ns\//.test(path)) {
+    const ns = get("namespaceId") ?? "";
+    const service = get("serviceName");
+    const at = service?.indexOf("@@") ?? -1;
+    const group = at >= 0 ? service!.slice(0, at) : get("groupName") ?? (service ? "DEFAULT_GROUP" : "*");
+    const name = service === undefined ? "*" : at >= 0 ? service.slice(at + 2) : service;
+    return { kind: "resources", action: write ? "w" : "r", resources: [{ namespace: ns, group, name }] };
+  }
+  if (/^\/nacos\/v[12]\/console\/namespace/.test(path)) return write ? { kind: "admin" } : { kind: "user" };
+  const sd = /^\/nacos\/prometheus(?:\/namespaceId\/([^/]+))?/.exec(path);
+  if (sd) return { kind: "resources", action: "r", resources: [{ namespace: sd[1] ? decodeURIComponent(sd[1]) : "*", group: "*", name: "*" }] };
+  return { kind: "user" };
+}
+
+/** `dataId^2group^2md5[^2tenant]^1...` (the v1 long-poll body). */
+function listenerResources(raw: string): Resource[] {
+  const out: Resource[] = [];
+  for (const line of raw.split("\u0001")) {
+    if (line === "") continue;
+    const [dataId, group, , tenant] = line.split("\u0002");
+    out.push({ namespace: tenant ?? "", group: group ?? "", name: dataId ?? "" });
+  }
+  return out;
+}
+
+const GRPC_PUBLIC = new Set(["ServerCheckRequest", "ConnectionSetupRequest", "HealthCheckRequest", "ClientDetectionResponse", "NotifySubscriberResponse", "ConfigChangeNotifyResponse", "SetupAckResponse"]);
+const CONFIG: Record<string, Action> = { ConfigQueryRequest: "r", ConfigPublishRequest: "w", ConfigRemoveRequest: "w" };
+const NAMING: Record<string, Action> = {
+  InstanceRequest: "w", BatchInstanceRequest: "w", PersistentInstanceRequest: "w", ServiceQueryRequest: "r", SubscribeServiceRequest: "r",
+};
+
+export function grpcNeed(type: string, body: Record<string, unknown>): Need {
+  if (GRPC_PUBLIC.has(type)) return { kind: "public" };
+  const s = (k: string) => (typeof body[k] === "string" ? (body[k] as string) : "");
+  if (type in CONFIG) return { kind: "resources", action: CONFIG[type], resources: [{ namespace: s("tenant"), group: s("group"), name: s("dataId") }] };
+  if (type === "ConfigBatchListenRequest") {
+    const list = Array.isArray(body.configListenContexts) ? (body.configListenContexts as Record<string, unknown>[]) : [];
+    return { kind: "resources", action: "r", resources: list.map((c) => ({ namespace: String(c.tenant ?? ""), group: String(c.group ?? ""), name: String(c.dataId ?? "") })) };
+  }
+  if (type in NAMING) return { kind: "resources", action: NAMING[type], resources: [{ namespace: s("namespace"), group: s("groupName"), name: s("serviceName") }] };
+  if (type === "ServiceListRequest") return { kind: "resources", action: "r", resources: [{ namespace: s("namespace"), group: s("groupName") || "*", name: "*" }] };
+  return { kind: "user" };
+}

@@ -1,0 +1,137 @@
+/**
+ * The auth tables as a replicated state machine (one Raft log with everything persistent): users with
+ * bcrypt hashes, role bindings, grants, and the token signing secret. Hashes are made by the proposing
+ * node, so apply is deterministic. Rows: `auth/u/<user>`, `auth/r/<role>\u0001<user>`, `auth/g/<role>\u0001<resource>\u0001<action>`,
+ * `auth/secret`.
+ */
+import type { Applied, StateMachine } from "../consensus/proposer.ts";
+import type { Kv, KvOp } from "../ports/kv.ts";
+import { type AuthCommand, type AuthResult, type Grant, ROLE_ADMIN, type UserRecord } from "./model.ts";
+
+const PREFIX = "auth/";
+const USER = "auth/u/";
+const ROLE = "auth/r/";
+const GRANT = "auth/g/";
+const SECRET = "auth/secret";
+
+const ok: AuthResult = { ok: true };
+const refuse = (status: number, message: string): AuthResult => ({ ok: false, status, message });
+
+export class AuthState implements StateMachine<AuthCommand, AuthResult> {
+  readonly users = new Map<string, UserRecord>();
+  /** username → roles */
+  readonly roles = new Map<string, Set<string>>();
+  /** role → grants */
+  readonly grants = new Map<string, Grant[]>();
+  secret = "";
+  /** Told after every applied change (caches of verified passwords drop what changed). */
+  onChange: (cmd: AuthCommand) => void = () => undefined;
+
+  apply(cmd: AuthCommand): Applied<AuthResult> {
+    const r = this.change(cmd);
+    return { result: r.result, ops: r.result.ok ? r.ops : [] };
+  }
+
+  committed(cmd: AuthCommand, _index: number, result: AuthResult): void {
+    if (result.ok) this.onChange(cmd);
+  }
+
+  async load(kv: Kv): Promise<void> {
+    this.users.clear();
+    this.roles.clear();
+    this.grants.clear();
+    this.secret = "";
+    for (const [k, v] of await kv.scan({ gte: PREFIX, lt: "auth0" })) {
+      if (k === SECRET) this.secret = String(v);
+      else if (k.startsWith(USER)) this.users.set(k.slice(USER.length), JSON.parse(String(v)) as UserRecord);
+      else if (k.startsWith(ROLE)) {
+        const [role, user] = k.slice(ROLE.length).split("\u0001");
+        this.bind(user, role);
+      } else if (k.startsWith(GRANT)) this.addGrant(JSON.parse(String(v)) as Grant);
+    }
+  }
+
+  rolesOf(username: string): ReadonlySet<string> {
+    return this.roles.get(username) ?? new Set();
+  }
+
+  admins(): string[] {
+    return [...this.roles].filter(([, rs]) => rs.has(ROLE_ADMIN)).map(([u]) => u);
+  }
+
+  private change(cmd: AuthCommand): { result: AuthResult; ops: KvOp[] } {
+    switch (cmd.op) {
+      case "user.create": {
+        if (this.users.has(cmd.username)) return { result: refuse(409, `user '${cmd.username}' already exist!`), ops: [] };
+        const u = { username: cmd.username, password: cmd.password };
+        this.users.set(cmd.username, u);
+        return { result: ok, ops: [{ type: "set", key: USER + cmd.username, value: JSON.stringify(u) }] };
+      }
+      case "user.password": {
+        if (!this.users.has(cmd.username)) return { result: refuse(404, `user '${cmd.username}' not exist!`), ops: [] };
+        const u = { username: cmd.username, password: cmd.password };
+        this.users.set(cmd.username, u);
+        return { result: ok, ops: [{ type: "set", key: USER + cmd.username, value: JSON.stringify(u) }] };
+      }
+      case "user.delete": {
+        if (!this.users.has(cmd.username)) return { result: refuse(404, `user '${cmd.username}' not exist!`), ops: [] };
+        const admins = this.admins();
+        if (admins.length === 1 && admins[0] === cmd.username) return { result: refuse(400, "the last admin cannot be deleted"), ops: [] };
+        this.users.delete(cmd.username);
+        const ops: KvOp[] = [{ type: "del", key: USER + cmd.username }];
+        for (const role of this.rolesOf(cmd.username)) ops.push({ type: "del", key: `${ROLE}${role}\u0001${cmd.username}` });
+        this.roles.delete(cmd.username);
+        return { result: ok, ops };
+      }
+      case "role.add": {
+        if (!this.users.has(cmd.username)) return { result: refuse(404, `user '${cmd.username}' not exist!`), ops: [] };
+        if (this.rolesOf(cmd.username).has(cmd.role)) return { result: refuse(409, `user '${cmd.username}' already bound to the role '${cmd.role}'!`), ops: [] };
+        this.bind(cmd.username, cmd.role);
+        return { result: ok, ops: [{ type: "set", key: `${ROLE}${cmd.role}\u0001${cmd.username}`, value: "1" }] };
+      }
+      case "role.remove": {
+        if (!this.rolesOf(cmd.username).has(cmd.role)) return { result: refuse(404, `user '${cmd.username}' is not bound to the role '${cmd.role}'`), ops: [] };
+        if (cmd.role === ROLE_ADMIN && this.admins().length === 1) return { result: refuse(400, "the last admin cannot lose ROLE_ADMIN"), ops: [] };
+        this.roles.get(cmd.username)!.delete(cmd.role);
+        return { result: ok, ops: [{ type: "del", key: `${ROLE}${cmd.role}\u0001${cmd.username}` }] };
+      }
+      case "grant.add": {
+        const g = cmd.grant;
+        if ((this.grants.get(g.role) ?? []).some((x) => x.resource === g.resource && x.action === g.action)) {
+          return { result: refuse(409, "permission already exist!"), ops: [] };
+        }
+        this.addGrant(g);
+        return { result: ok, ops: [{ type: "set", key: grantKey(g), value: JSON.stringify(g) }] };
+      }
+      case "grant.remove": {
+        const g = cmd.grant;
+        const list = this.grants.get(g.role) ?? [];
+        const i = list.findIndex((x) => x.resource === g.resource && x.action === g.action);
+        if (i < 0) return { result: refuse(404, "permission not exist!"), ops: [] };
+        list.splice(i, 1);
+        return { result: ok, ops: [{ type: "del", key: grantKey(g) }] };
+      }
+      case "secret.init": {
+        if (this.secret !== "") return { result: refuse(409, "the token secret is already set"), ops: [] };
+        this.secret = cmd.secret;
+        return { result: ok, ops: [{ type: "set", key: SECRET, value: cmd.secret }] };
+      }
+    }
+  }
+
+  private bind(user: string, role: string): void {
+    let s = this.roles.get(user);
+    if (!s) this.roles.set(user, (s = new Set()));
+    s.add(role);
+  }
+
+  private addGrant(g: Grant): void {
+    let l = this.grants.get(g.role);
+    if (!l) this.grants.set(g.role, (l = []));
+    l.push(g);
+  }
+}
+
+function grantKey(g: Grant): string {
+  return `${GRANT}${g.role}\u0001${g.resource}\u0001${g.action}`;
+}

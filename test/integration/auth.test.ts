@@ -1,0 +1,145 @@
+/**
+ * Auth on every surface, against a real node with RNACOS_ENABLE_OPEN_API_AUTH=true: login on Nacos's
+ * paths, tokens, username/password as the Node SDK sends them, users / roles / permissions, a user
+ * restricted to one namespace over HTTP v1, v2 and gRPC, Nacos's 403s, nothing secret in the log, the
+ * login rate limit; and with auth off, login still answers so SDKs with credentials keep working.
+ */
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import { openConfigConn } from "./config-support.ts";
+
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
+
+const t = suite<{ srv: ServerProcess; admin: string; reader: string }>("auth on");
+t.before(async (ctx) => {
+  ctx.srv = await startServerProcess({ RNACOS_ENABLE_OPEN_API_AUTH: "true", RNACOS_INIT_ADMIN_PASSWORD: "Adm1n-secret", RNACOS_API_LOGIN_ONE_MINUTE_LIMIT: "5" });
+});
+t.after(async (ctx) => {
+  assert.is(await ctx.srv.stop(), 0);
+});
+
+const call = (srv: ServerProcess, method: string, path: string, params: Record<string, string> = {}, headers: Record<string, string> = {}) =>
+  method === "GET" || method === "DELETE"
+    ? fetch(`${srv.httpUrl}${path}?${form(params)}`, { method, headers })
+    : fetch(`${srv.httpUrl}${path}`, { method, headers: { ...FORM, ...headers }, body: form(params) });
+
+t("without identity every read and write is 403 'user not found!'; health and metrics stay open", async ({ srv }) => {
+  for (const [m, p, q] of [
+    ["GET", "/nacos/v1/cs/configs", { dataId: "a", group: "G" }],
+    ["POST", "/nacos/v1/cs/configs", { dataId: "a", group: "G", content: "x" }],
+    ["GET", "/nacos/v1/ns/instance/list", { serviceName: "s" }],
+    ["POST", "/nacos/v1/ns/instance", { serviceName: "s", ip: "1.1.1.1", port: "1" }],
+    ["GET", "/nacos/v1/console/namespaces", {}],
+    ["GET", "/nacos/v1/auth/users", {}],
+  ] as const) {
+    const r = await call(srv, m, p, q);
+    assert.is(r.status, 403, `${m} ${p}`);
+    assert.is(await r.text(), "user not found!");
+  }
+  const v2 = await call(srv, "GET", "/nacos/v2/cs/config", { dataId: "a", group: "G" });
+  assert.is(v2.status, 403);
+  assert.equal(await v2.json(), { code: 403, message: "user not found!", data: null });
+  assert.is((await call(srv, "GET", "/health")).status, 200);
+  assert.is((await call(srv, "GET", "/metrics")).status, 200);
+});
+
+t("login on Nacos's paths answers a token that works as accessToken and as Bearer; a wrong password is 403", async (ctx) => {
+  const { srv } = ctx;
+  const bad = await call(srv, "POST", "/nacos/v1/auth/users/login", { username: "admin", password: "nope" });
+  assert.is(bad.status, 403);
+  assert.is(await bad.text(), "user not found!");
+  const r = await call(srv, "POST", "/nacos/v1/auth/login", { username: "admin", password: "Adm1n-secret" });
+  assert.is(r.status, 200);
+  const body = await r.json();
+  assert.is(body.tokenTtl, 3600);
+  assert.is(body.globalAdmin, true);
+  assert.is(body.username, "admin");
+  assert.is(r.headers.get("authorization"), `Bearer ${body.accessToken}`);
+  ctx.admin = body.accessToken;
+  assert.is(await (await call(srv, "POST", "/nacos/v1/console/namespaces", { customNamespaceId: "dev", namespaceName: "dev", accessToken: ctx.admin })).text(), "true");
+  assert.is(await (await call(srv, "POST", "/nacos/v1/cs/configs", { dataId: "app", group: "G", content: "pub", accessToken: ctx.admin })).text(), "true");
+  assert.is(await (await call(srv, "POST", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", content: "dev" }, { authorization: `Bearer ${ctx.admin}` })).text(), "true");
+  const forged = await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", accessToken: `${ctx.admin.slice(0, -4)}AAAA` });
+  assert.is(forged.status, 403, "a token with a bad signature");
+});
+
+t("a user with read access to one namespace reads it over HTTP v1, v2 and gRPC, and nothing else", async (ctx) => {
+  const { srv, admin } = ctx;
+  const asAdmin = { accessToken: admin };
+  assert.equal(await (await call(srv, "POST", "/nacos/v1/auth/users", { username: "reader", password: "r3ad-only!", ...asAdmin })).json(), { code: 200, message: "create user ok!", data: null });
+  assert.is((await call(srv, "POST", "/nacos/v1/auth/roles", { role: "dev-reader", username: "reader", ...asAdmin })).status, 200);
+  assert.is((await call(srv, "POST", "/nacos/v1/auth/permissions", { role: "dev-reader", resource: "dev:*:*", action: "r", ...asAdmin })).status, 200);
+  const perms = await (await call(srv, "GET", "/nacos/v1/auth/permissions", { role: "dev-reader", ...asAdmin })).json();
+  assert.equal(perms.pageItems, [{ role: "dev-reader", resource: "dev:*:*", action: "r" }]);
+
+  ctx.reader = (await (await call(srv, "POST", "/nacos/v1/auth/login", { username: "reader", password: "r3ad-only!" })).json()).accessToken;
+  const asReader = { accessToken: ctx.reader };
+  assert.is(await (await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", ...asReader })).text(), "dev");
+  const other = await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", ...asReader });
+  assert.is(other.status, 403);
+  assert.is(await other.text(), "authorization failed!");
+  assert.is((await call(srv, "POST", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", content: "x", ...asReader })).status, 403, "read-only");
+  assert.is((await call(srv, "GET", "/nacos/v2/cs/config", { dataId: "app", group: "G", namespaceId: "public", ...asReader })).status, 403);
+  assert.is((await call(srv, "GET", "/nacos/v2/cs/config", { dataId: "app", group: "G", namespaceId: "dev", ...asReader })).status, 200);
+  assert.is((await call(srv, "GET", "/nacos/v1/ns/instance/list", { serviceName: "s", ...asReader })).status, 403, "registry of another namespace");
+  assert.is((await call(srv, "GET", "/nacos/v1/auth/users", asReader)).status, 403, "not an admin");
+  // The Node SDK's way: username and password on every request.
+  assert.is(await (await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", username: "reader", password: "r3ad-only!" })).text(), "dev");
+  assert.is((await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", username: "reader", password: "wrong" })).status, 403);
+
+  const conn = await openConfigConn(srv.grpcPort);
+  try {
+    const none = await conn.call("ConfigQueryRequest", { dataId: "app", group: "G", tenant: "dev" });
+    assert.is(none.body.errorCode, 403, "gRPC without a token");
+    const mine = await conn.call("ConfigQueryRequest", { dataId: "app", group: "G", tenant: "dev" }, { accessToken: ctx.reader });
+    assert.is(mine.body.content, "dev");
+    const theirs = await conn.call("ConfigQueryRequest", { dataId: "app", group: "G", tenant: "" }, { accessToken: ctx.reader });
+    assert.is(theirs.type, "ConfigQueryResponse");
+    assert.is(theirs.body.errorCode, 403);
+    const write = await conn.call("ConfigPublishRequest", { dataId: "app", group: "G", tenant: "dev", content: "x" }, { accessToken: ctx.reader });
+    assert.is(write.body.errorCode, 403);
+    const sub = await conn.call("ServiceQueryRequest", { namespace: "public", groupName: "DEFAULT_GROUP", serviceName: "s", cluster: "", healthyOnly: false }, { accessToken: ctx.reader });
+    assert.is(sub.body.errorCode, 403, "naming over gRPC too");
+  } finally {
+    conn.close();
+  }
+});
+
+t("a deleted user's token stops working; passwords and tokens never reach the log", async (ctx) => {
+  const { srv, admin, reader } = ctx;
+  assert.is((await call(srv, "DELETE", "/nacos/v1/auth/users", { username: "reader", accessToken: admin })).status, 200);
+  assert.is((await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", accessToken: reader })).status, 403);
+  const last = await call(srv, "DELETE", "/nacos/v1/auth/users", { username: "admin", accessToken: admin });
+  assert.is(last.status, 400, "the last admin stays");
+  const out = srv.output();
+  for (const secret of ["Adm1n-secret", "r3ad-only!", admin, reader]) assert.not.ok(out.includes(secret), "a secret in the log");
+  const users = await (await call(srv, "GET", "/nacos/v1/auth/users", { accessToken: admin })).text();
+  assert.not.match(users, /\$2[aby]\$/, "no password hash in answers");
+});
+
+t("logins are rate-limited per user (RNACOS_API_LOGIN_ONE_MINUTE_LIMIT)", async ({ srv }) => {
+  const codes: number[] = [];
+  for (let i = 0; i < 7; i++) codes.push((await call(srv, "POST", "/nacos/v1/auth/login", { username: "mallory", password: `guess${i}` })).status);
+  assert.equal(codes, [403, 403, 403, 403, 403, 429, 429]);
+});
+
+t.run();
+
+const off = suite("auth off");
+off("login still answers (AUTH_DISABLED for unknown users), and requests need no identity", async () => {
+  const srv = await startServerProcess();
+  try {
+    const r = await call(srv, "POST", "/nacos/v1/auth/login", { username: "nacos", password: "nacos" });
+    assert.is(r.status, 200);
+    assert.equal(await r.json(), { accessToken: "AUTH_DISABLED", tokenTtl: 3600, globalAdmin: true, username: "nacos" });
+    const real = await (await call(srv, "POST", "/nacos/v1/auth/login", { username: "admin", password: "admin" })).json();
+    assert.match(real.accessToken, /^[\w-]+\.[\w-]+\.[\w-]+$/, "the initial admin logs in with a JWT");
+    assert.is(await (await call(srv, "POST", "/nacos/v1/cs/configs", { dataId: "a", group: "G", content: "x" })).text(), "true");
+    assert.match(srv.output(), /user admin still has the default password/);
+  } finally {
+    await srv.stop();
+  }
+});
+off.run();
