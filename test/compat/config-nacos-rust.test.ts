@@ -49,3 +49,22 @@ for (const namespace of ["", "dev"]) {
 }
 
 t.run();
+
+const authed = suite(`nacos-sdk-rust-binding-node (gRPC) config with auth on, under ${runtime}`);
+authed("the SDK logs in with username/password and every gRPC call carries its token; without credentials a call is refused", async () => {
+  const srv = await startServerWithGrpcOffset({ RUST_LOG: "warn", RNACOS_ENABLE_OPEN_API_AUTH: "true", RNACOS_INIT_ADMIN_PASSWORD: "rust-s3cret" });
+  try {
+    const r = await runChild(srv.httpPort, "", srv.httpPort, { TNACOS_RUST_AUTH: "admin:rust-s3cret" });
+    if (r.loadError !== undefined) {
+      assert.is.not(runtime, "node", `the Rust SDK binding must load under Node: ${String(r.loadError)}`);
+      return;
+    }
+    assert.is(r.error, undefined, `scenario failed after steps ${JSON.stringify(r.steps)}: ${String(r.error)}`);
+    assert.equal(r.steps, ["published and read", "listener registered", "change callback", "push-driven callback", "removed"]);
+    const anon = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs?dataId=x&group=DEFAULT_GROUP`);
+    assert.is(anon.status, 403);
+  } finally {
+    await srv.stop();
+  }
+});
+authed.run();

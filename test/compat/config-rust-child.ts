@@ -13,7 +13,7 @@ interface RustConfigClient {
   removeConfig(dataId: string, group: string): Promise<boolean>;
   addListener(dataId: string, group: string, fn: (err: Error | null, r: Resp) => void): Promise<void>;
 }
-type Ctor = new (opts: { serverAddr: string; namespace: string; appName?: string }) => RustConfigClient;
+type Ctor = new (opts: { serverAddr: string; namespace: string; appName?: string; username?: string; password?: string }) => RustConfigClient;
 
 // The optional third argument is another node of the same cluster: the "other client's change" is
 // made there, so the push to this SDK is fired by the node it is connected to applying the entry.
@@ -21,6 +21,10 @@ const [httpPort, namespace = "", otherHttpPort = httpPort] = process.argv.slice(
 const base = `http://127.0.0.1:${httpPort}`;
 const otherBase = `http://127.0.0.1:${otherHttpPort}`;
 const result: Record<string, unknown> = { steps: [] as string[] };
+// TNACOS_RUST_AUTH=user:password: the SDK logs in with these, and this script's own HTTP calls carry them.
+const [user, password] = (process.env.TNACOS_RUST_AUTH ?? "").split(":");
+const creds: Record<string, string> = user ? { username: user, password } : {};
+const credQ = user ? `&${new URLSearchParams(creds)}` : "";
 const step = (s: string) => (result.steps as string[]).push(s);
 
 async function waitFor(what: string, fn: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
@@ -39,7 +43,7 @@ async function main(): Promise<void> {
     result.loadError = (e as Error).message;
     return;
   }
-  const c = new Client({ serverAddr: `127.0.0.1:${httpPort}`, namespace, appName: "compat" });
+  const c = new Client({ serverAddr: `127.0.0.1:${httpPort}`, namespace, appName: "compat", ...creds });
   const dataId = `rust-${namespace || "public"}.json`;
   const tenantQ = namespace ? `&tenant=${namespace}` : "";
   const content = '{"from":"rust","多":"字节"}';
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
   });
   // The SDK registers the listener with a ConfigBatchListenRequest in the background.
   await waitFor("listener registered on the server", async () => {
-    const q = await (await fetch(`${base}/nacos/v1/cs/configs/listener?dataId=${dataId}&group=DEFAULT_GROUP${tenantQ}`)).json();
+    const q = await (await fetch(`${base}/nacos/v1/cs/configs/listener?dataId=${dataId}&group=DEFAULT_GROUP${tenantQ}${credQ}`)).json();
     return Object.keys(q.lisentersGroupkeyStatus).length > 0;
   });
   step("listener registered");
@@ -62,12 +66,12 @@ async function main(): Promise<void> {
   await waitFor("change callback", () => seen.includes("changed by rust"));
   step("change callback");
   // A change made by another client (HTTP) reaches the Rust listener through a server push.
-  const body = new URLSearchParams({ dataId, group: "DEFAULT_GROUP", content: "changed over http", ...(namespace ? { tenant: namespace } : {}) });
+  const body = new URLSearchParams({ dataId, group: "DEFAULT_GROUP", content: "changed over http", ...(namespace ? { tenant: namespace } : {}), ...creds });
   await fetch(`${otherBase}/nacos/v1/cs/configs`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
   await waitFor("push-driven callback", () => seen.includes("changed over http"));
   step("push-driven callback");
   result.removed = await c.removeConfig(dataId, "DEFAULT_GROUP");
-  result.afterRemoveStatus = (await fetch(`${base}/nacos/v1/cs/configs?dataId=${dataId}&group=DEFAULT_GROUP${tenantQ}`)).status;
+  result.afterRemoveStatus = (await fetch(`${base}/nacos/v1/cs/configs?dataId=${dataId}&group=DEFAULT_GROUP${tenantQ}${credQ}`)).status;
   try {
     await c.getConfig(`never-${dataId}`, "DEFAULT_GROUP");
     result.absent = "returned";
