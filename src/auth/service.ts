@@ -50,6 +50,7 @@ export class AuthService {
   private readonly goodPasswords = new Set<string>();
   private readonly goodTokens = new Map<string, { username: string; exp: number }>();
   private readonly attempts = new Map<string, { minute: number; count: number }>();
+  private bootstrapping: Promise<void> | undefined;
 
   constructor(state: AuthState, proposer: Proposer<AuthCommand, AuthResult>, clock: Clock, log: Log, opts: AuthOptions) {
     this.state = state;
@@ -66,14 +67,21 @@ export class AuthService {
     };
   }
 
-  /** On the leader: the token secret and the initial admin exist (RNACOS_INIT_ADMIN_USERNAME/PASSWORD). */
-  async bootstrap(): Promise<void> {
+  /** On the leader: the token secret and the initial admin exist (RNACOS_INIT_ADMIN_USERNAME/PASSWORD). One run at a time. */
+  bootstrap(): Promise<void> {
+    this.bootstrapping ??= this.bootstrapOnce().finally(() => {
+      this.bootstrapping = undefined;
+    });
+    return this.bootstrapping;
+  }
+
+  private async bootstrapOnce(): Promise<void> {
     if (this.state.secret === "") await this.propose({ op: "secret.init", secret: newSecret() }, true);
     if (this.state.users.size === 0) {
       const { username, password } = this.opts.initAdmin;
-      await this.propose({ op: "user.create", username, password: await bcrypt.hash(password, 10) }, true);
+      const created = await this.propose({ op: "user.create", username, password: await bcrypt.hash(password, 10) }, true);
       await this.propose({ op: "role.add", role: ROLE_ADMIN, username }, true);
-      this.log.info("auth: initial admin created", { username });
+      if (created) this.log.info("auth: initial admin created", { username });
     }
     if (this.opts.initAdmin.password === "admin" && this.state.users.has(this.opts.initAdmin.username)) {
       const u = this.state.users.get(this.opts.initAdmin.username)!;
@@ -147,12 +155,12 @@ export class AuthService {
     await this.propose({ op: "user.password", username, password: await bcrypt.hash(password, 10) });
   }
 
-  async propose(cmd: AuthCommand, quiet = false): Promise<void> {
+  /** Proposes `cmd`; true when it changed something. `quiet`: "already there" (409) is not an error. */
+  async propose(cmd: AuthCommand, quiet = false): Promise<boolean> {
     const r = await this.proposer.propose(cmd);
-    if (!r.ok) {
-      if (quiet && r.status === 409) return; // bootstrap raced another leader's: same outcome
-      throw new AuthError(r.status, r.message);
-    }
+    if (r.ok) return true;
+    if (quiet && r.status === 409) return false; // a bootstrap raced another leader's: same outcome
+    throw new AuthError(r.status, r.message);
   }
 
   private identity(username: string): Identity {
