@@ -119,6 +119,27 @@ t("a deleted user's token stops working; passwords and tokens never reach the lo
   assert.not.match(users, /\$2[aby]\$/, "no password hash in answers");
 });
 
+t("fuzz: 400 hostile tokens, Authorization headers and credentials get 403/400/429, never a 500, and the node keeps serving", async ({ srv, admin }) => {
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const pieces = ["", ".", "..", "=", "%", "%00", "\u0000", "é", "😀", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9", "eyJzdWIiOiJhZG1pbiIsImV4cCI6OTk5OTk5OTk5OX0", admin, admin.split(".")[0], "Bearer", " ", "A".repeat(5000)];
+  const junk = () => Array.from({ length: 1 + rnd(4) }, () => pieces[rnd(pieces.length)]).join(rnd(2) ? "." : "");
+  const seen = new Set<number>();
+  for (let i = 0; i < 400; i++) {
+    const kind = rnd(4);
+    let r: Response;
+    if (kind === 0) r = await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", accessToken: junk() });
+    else if (kind === 1) r = await fetch(`${srv.httpUrl}/nacos/v2/cs/config?dataId=app&group=G`, { headers: { authorization: `Bearer ${junk()}`.slice(0, 6000).replace(/[^\x20-\x7e]/g, "x") } });
+    else if (kind === 2) r = await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", username: junk().slice(0, 300), password: junk() });
+    else r = await call(srv, "POST", "/nacos/v1/auth/login", { username: `fuzz${rnd(50)}${junk().slice(0, 50)}`, password: junk() });
+    seen.add(r.status);
+    await r.arrayBuffer();
+  }
+  assert.ok([...seen].every((s) => s === 403 || s === 400 || s === 429), `statuses seen: ${[...seen]}`);
+  assert.is((await call(srv, "GET", "/health")).status, 200);
+  assert.is(await (await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", accessToken: admin })).text(), "pub", "the real token still works");
+});
+
 t("logins are rate-limited per user (RNACOS_API_LOGIN_ONE_MINUTE_LIMIT)", async ({ srv }) => {
   const codes: number[] = [];
   for (let i = 0; i < 7; i++) codes.push((await call(srv, "POST", "/nacos/v1/auth/login", { username: "mallory", password: `guess${i}` })).status);
