@@ -249,7 +249,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", "20", "how long a collapsing push is held before it goes out (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_RATIO", "0.5", "losing more than this share of instances at once counts as a collapse (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_STORM_CONNECTIONS", "10", "connections lost within 5 s that make a reconnect storm; outside one, a push emptied by closed connections is held at most 1 s (tnacos only)"],
-  ["TNACOS_NAMING_PUSH_DELAY_MS", "500", "changes are merged this long before a push (tnacos only)"],
+  ["TNACOS_NAMING_PUSH_DELAY_MS", "500", "a change while no push went out for this long is pushed at once; changes during a burst are merged until this long after the last push (tnacos only)"],
   ["TNACOS_HTTP_MAX_PARAMS", "1000", "most query + form parameters per HTTP request; more is a 400, a log line and tnacos_http_refused_total (tnacos only)"],
   ["TNACOS_CONFIG_MAX_LONG_POLLS", "10000", "most HTTP config long polls held at once (a client that disconnects frees its slot at once); more get 503, a log line and tnacos_config_long_polls_refused_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_BUFFERED_BYTES", "268435456", "bytes of partly-received gRPC messages held at once, all connections together; beyond it the stream is refused (RESOURCE_EXHAUSTED), logged and counted in tnacos_grpc_buffer_refused_total (tnacos only)"],

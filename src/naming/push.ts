@@ -1,6 +1,8 @@
 /**
- * Pushes instance changes to subscribers (nacos-protocol.md §3.8): changes are merged per service for
- * `delayMs` (500 ms, as Nacos), then every subscriber of the service gets its own view (its clusters,
+ * Pushes instance changes to subscribers (nacos-protocol.md §3.8). The merge window adapts: a change
+ * while no push went out for `delayMs` (500 ms, Nacos's fixed delay) is pushed at once (changes of the
+ * same turn still merge); changes during a burst are merged until `delayMs` after the last push. Then
+ * every subscriber of the service gets its own view (its clusters,
  * enabled only, protection applied) as a NotifySubscriberRequest over its connection, or a UDP `dom`
  * packet for 1.x clients. A push that is not acked within `timeoutMs` is retried after `retryDelayMs`
  * while the subscriber lives, at most `maxRetries` times, and only while it is still the newest push
@@ -78,6 +80,8 @@ export class PushEngine {
   opts: PushOptions;
   private readonly pending = new Map<string, Pending>();
   private cancelFlush: Cancel | undefined;
+  /** Monotonic ms of the last flush: the window only applies within `delayMs` of it. */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly holdTimers = new Map<string, Cancel>();
   /** `${subscriberId}|${serviceKey}` → generation: a retry only runs while it is still the newest. */
   private readonly generation = new Map<string, number>();
@@ -107,7 +111,9 @@ export class PushEngine {
       p.byDisconnect = (p.lost ? p.byDisconnect : true) && cause === "disconnected";
       p.lost = true;
     }
-    this.cancelFlush ??= this.deps.timer.after(this.opts.delayMs, () => {
+    if (this.cancelFlush) return;
+    const wait = Math.max(0, this.lastFlushAt + this.opts.delayMs - this.deps.clock.monotonic());
+    this.cancelFlush = this.deps.timer.after(wait, () => {
       this.cancelFlush = undefined;
       this.flush();
     });
@@ -115,6 +121,7 @@ export class PushEngine {
 
   /** Sends every merged change now. */
   flush(): void {
+    this.lastFlushAt = this.deps.clock.monotonic();
     const batch = [...this.pending];
     this.pending.clear();
     for (const [key, p] of batch) this.pushService(key, p.lost, p.byDisconnect);

@@ -132,10 +132,10 @@ t("selection: cluster filter, enabled only, healthyOnly, protection only with ex
   assert.is(none.hosts.length, 0, "0/0 never fires");
 });
 
-t("push engine: merges changes for 500 ms, retries an unacked push after 1 s, stops when superseded", async () => {
+t("push engine: an idle registry pushes at once, a burst is merged for 500 ms, an unacked push is retried after 1 s", async () => {
   const { w, naming } = world();
   const sent: { at: number; hosts: number }[] = [];
-  let ackNext = false;
+  let ack = true;
   const engine = new PushEngine({
     naming, clock: w.clock, timer: w.timer, log: quiet,
     guard: new PushGuard({ enabled: true, warmupMs: 0, windowMs: 10_000, collapseRatio: 0.5, stormConnections: 10 }, 0),
@@ -143,23 +143,33 @@ t("push engine: merges changes for 500 ms, retries an unacked push after 1 s, st
       alive: () => true,
       grpc: (_id, body) => {
         sent.push({ at: w.scheduler.now, hosts: ((body.serviceInfo as any).hosts as unknown[]).length });
-        return ackNext ? Promise.resolve({ resultCode: 200 }) : new Promise((_r, rej) => w.timer.after(5000, () => rej(new Error("timeout"))));
+        return ack ? Promise.resolve({ resultCode: 200 }) : new Promise((_r, rej) => w.timer.after(5000, () => rej(new Error("timeout"))));
       },
     },
   });
   naming.subscribers.add({ id: "c1", kind: "grpc", serviceKey: key, clusters: "", ip: "1.1.1.1", port: 0, agent: "", app: "", refreshedAtMs: 0 });
   naming.publishEphemeral("p1", "connection", svc, [inst("10.0.1.1")]);
   naming.publishEphemeral("p2", "connection", svc, [inst("10.0.1.2")]);
+  await w.scheduler.runUntilAsync(1);
+  assert.equal(sent, [{ at: 0, hosts: 2 }], "idle: pushed at once, changes of the same turn merged");
+  await w.scheduler.runUntilAsync(100);
+  naming.publishEphemeral("p3", "connection", svc, [inst("10.0.1.3")]);
+  await w.scheduler.runUntilAsync(200);
+  naming.publishEphemeral("p4", "connection", svc, [inst("10.0.1.4")]);
   await w.scheduler.runUntilAsync(499);
-  assert.is(sent.length, 0, "nothing before the merge window ends");
+  assert.is(sent.length, 1, "a burst waits for the window");
   await w.scheduler.runUntilAsync(501);
-  assert.equal(sent, [{ at: 500, hosts: 2 }], "one merged push");
-  ackNext = true;
-  await w.scheduler.runUntilAsync(7000);
-  assert.is(sent.length, 2, "retried once after the timeout + 1 s, then acked");
-  assert.is(sent[1].at, 6500);
+  assert.equal(sent[1], { at: 500, hosts: 4 }, "one merged push 500 ms after the last");
+  ack = false;
+  await w.scheduler.runUntilAsync(2000);
+  naming.publishEphemeral("p5", "connection", svc, [inst("10.0.1.5")]);
+  await w.scheduler.runUntilAsync(2001);
+  assert.equal(sent[2], { at: 2000, hosts: 5 }, "idle again: at once");
+  ack = true;
+  await w.scheduler.runUntilAsync(9000);
+  assert.is(sent.length, 4, "retried once after the timeout + 1 s, then acked");
+  assert.is(sent[3].at, 8000);
   assert.is(engine.metrics.retried, 1);
-  assert.is(engine.metrics.acked, 1);
 });
 
 t("probes: a persistent instance turns unhealthy after 3 failed TCP probes and healthy after 3 good ones", async () => {
