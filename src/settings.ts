@@ -238,7 +238,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_NAMING_INSTANCE_METADATA_PERSISTENCE_ENABLE", "true", "persist instance metadata edits (validated; not implemented yet)"],
   ["RNACOS_GRPC_DETECTION_TIMEOUT_SECOND", "15", "idle gRPC connection gets a ClientDetectionRequest after this long"],
   ["RNACOS_ENABLE_GRPC_DETECTION_LOG", "false", "log every ServerCheck"],
-  ["RNACOS_ENABLE_METRICS", "true", "serve Prometheus text on /metrics, /nacos/metrics, /rnacos/metrics: limit and refusal counters, gRPC requests, Raft and storage state, process memory and event-loop lag (request latency histograms are still to come)"],
+  ["RNACOS_ENABLE_METRICS", "true", "serve Prometheus text on /metrics, /nacos/metrics, /rnacos/metrics: request latency histograms (HTTP by route, gRPC by request type), limit and refusal counters, Raft and storage state, process memory and event-loop lag"],
   ["RNACOS_METRICS_COLLECT_INTERVAL_SECOND", "15", "how often process gauges (memory, event-loop lag) are sampled and collectors run (s); state gauges are also read at each scrape"],
   ["RNACOS_METRICS_ENABLE_LOG", "false", "log one line of metric totals every RNACOS_METRICS_LOG_INTERVAL_SECOND"],
   ["RNACOS_METRICS_LOG_INTERVAL_SECOND", "60", "interval of that log line (s, min 5)"],

@@ -27,7 +27,7 @@ abstract class Metric {
     this.help = help;
   }
 
-  abstract readonly type: "counter" | "gauge";
+  abstract readonly type: "counter" | "gauge" | "histogram";
 
   protected slot(labels: Labels | undefined): string | undefined {
     const k = labelKey(labels);
@@ -75,6 +75,39 @@ export class Gauge extends Metric {
   }
 }
 
+/** Latency buckets in milliseconds: from a cache hit to a request that waited for a timeout. */
+export const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
+/** Observations counted into cumulative buckets, plus their sum and count (Prometheus histogram). */
+export class Histogram extends Metric {
+  readonly type = "histogram";
+  private readonly buckets = new Map<string, number[]>();
+  private readonly sums = new Map<string, number>();
+
+  observe(v: number, labels?: Labels): void {
+    const k = this.slot(labels);
+    if (k === undefined) return;
+    let b = this.buckets.get(k);
+    if (!b) this.buckets.set(k, (b = new Array<number>(MS_BUCKETS.length).fill(0)));
+    for (let i = 0; i < MS_BUCKETS.length; i++) if (v <= MS_BUCKETS[i]) b[i]++;
+    this.series.set(k, (this.series.get(k) ?? 0) + 1);
+    this.sums.set(k, (this.sums.get(k) ?? 0) + v);
+  }
+
+  override render(): string {
+    const lines = [`# HELP ${this.name} ${this.help.replace(/\n/g, " ")}`, `# TYPE ${this.name} histogram`];
+    for (const [k, count] of this.series) {
+      const b = this.buckets.get(k)!;
+      const sep = k ? `${k},` : "";
+      MS_BUCKETS.forEach((le, i) => lines.push(`${this.name}_bucket{${sep}le="${le}"} ${b[i]}`));
+      lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${count}`);
+      lines.push(`${this.name}_sum${k ? `{${k}}` : ""} ${Math.round(this.sums.get(k)! * 1000) / 1000}`);
+      lines.push(`${this.name}_count${k ? `{${k}}` : ""} ${count}`);
+    }
+    return lines.join("\n");
+  }
+}
+
 export class MetricsRegistry {
   private readonly all = new Map<string, Metric>();
   private readonly collectors: (() => void)[] = [];
@@ -91,6 +124,11 @@ export class MetricsRegistry {
 
   gauge(name: string, help: string): Gauge {
     return this.get(name, () => new Gauge(name, help), Gauge);
+  }
+
+  /** A latency histogram in milliseconds (MS_BUCKETS). */
+  histogram(name: string, help: string): Histogram {
+    return this.get(name, () => new Histogram(name, help), Histogram);
   }
 
   private get<M extends Metric>(name: string, make: () => M, kind: abstract new (...a: never[]) => M): M {

@@ -29,6 +29,22 @@ t("/metrics, /nacos/metrics and /rnacos/metrics answer Prometheus text with Raft
   }
 });
 
+t("request latency histograms per HTTP route pattern and per gRPC request type", async ({ srv }) => {
+  await fetch(`${srv.httpUrl}/nacos/v1/cs/configs?dataId=nope&group=G`);
+  const { grpcJsClient } = await import("../support/nacos-grpc-clients.ts");
+  const c = grpcJsClient(srv.grpcPort);
+  try {
+    await c.unary("ServerCheckRequest");
+  } finally {
+    c.close();
+  }
+  const body = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  assert.match(body, /# TYPE tnacos_http_request_duration_ms histogram/);
+  assert.match(body, /tnacos_http_request_duration_ms_bucket\{route="\/nacos\/v1\/cs\/configs",status="4xx",le="\+Inf"\} [1-9]/);
+  assert.match(body, /tnacos_http_request_duration_ms_count\{route="\/nacos\/v1\/cs\/configs",status="4xx"\} [1-9]/);
+  assert.match(body, /tnacos_grpc_request_duration_ms_bucket\{outcome="ok",type="ServerCheckRequest",le="10000"\} 1/);
+});
+
 t("the commit and applied gauges move with a config write", async ({ srv }) => {
   const before = await (await fetch(`${srv.httpUrl}/metrics`)).text();
   const r = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, {

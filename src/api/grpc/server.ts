@@ -18,6 +18,7 @@ import { encodeGrpcMessage, GrpcStatus, parseGrpcTimeout } from "./status.ts";
 import { metrics } from "../../lib/metrics.ts";
 
 const grpcRequests = metrics.counter("tnacos_grpc_requests_total", "gRPC unary requests answered, by request type and Nacos errorCode (0 = success)");
+const grpcLatency = metrics.histogram("tnacos_grpc_request_duration_ms", "gRPC unary request time from its last byte to the answer (ms), by request type and outcome");
 
 export const PATH_UNARY = "/Request/request";
 export const PATH_BISTREAM = "/BiRequestStream/requestBiStream";
@@ -220,12 +221,15 @@ export class GrpcServer {
         cancelDeadline?.();
         return this.reply(stream, r.type, r.body);
       }
+      const received = this.o.dispatcher.clock.monotonic();
       const send = (r: NacosResponse) => {
         if (answered) return;
         answered = true;
         cancelDeadline?.();
         // Counted always, logged per call only at debug: at info a busy node wrote ~110 B per call.
-        grpcRequests.inc({ type: msg.type, code: String(r.body.errorCode ?? 0) });
+        const code = String(r.body.errorCode ?? 0);
+        grpcRequests.inc({ type: msg.type, code });
+        grpcLatency.observe(this.o.dispatcher.clock.monotonic() - received, { type: msg.type, outcome: code === "0" ? "ok" : "error" });
         if (this.o.accessLog) this.o.log.debug("grpc", { type: msg.type, conn: conn.id, code: r.body.errorCode as number });
         this.reply(stream, r.type, r.body);
       };

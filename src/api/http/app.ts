@@ -9,6 +9,7 @@ import type { Clock } from "../../ports/clock.ts";
 import type { Log } from "../../ports/log.ts";
 import type { HttpHandler, HttpRequest, HttpResponse } from "../../ports/net.ts";
 import { springError, text } from "./respond.ts";
+import { metrics } from "../../lib/metrics.ts";
 
 export type RoutedRequest = HttpRequest & { params: Record<string, string> };
 export type RouteHandler = (req: RoutedRequest) => Promise<HttpResponse> | HttpResponse;
@@ -36,6 +37,7 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
     },
   };
 
+  const latency = metrics.histogram("tnacos_http_request_duration_ms", "HTTP request time (ms), by route pattern and status class");
   const handler: HttpHandler = async (req) => {
     const started = opts.clock.monotonic();
     let res: HttpResponse;
@@ -55,6 +57,8 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
         res = text(500, `server error: ${err?.message ?? String(e)}`);
       }
     }
+    // The route pattern (not the path) keeps the label set small; refusals before routing have none.
+    latency.observe(opts.clock.monotonic() - started, { route: (req as unknown as { route?: string }).route ?? "unrouted", status: `${Math.floor(res.status / 100)}xx` });
     if (opts.accessLog) {
       // Credentials in a query string (accessToken, the Node SDK's password) never reach the log.
       const path = req.url.slice(req.url.indexOf("/", 8)).replace(SECRET_PARAMS, "$1=***");
