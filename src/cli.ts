@@ -1,11 +1,13 @@
 /**
- * Command line: `tnacos [verify | salvage] [-e FILE | --env-file FILE] [--help] [--version]`: rnacos's
+ * Command line: `tnacos [verify | salvage | restore FILE] [-e FILE | --env-file FILE] [--help] [--version]`: rnacos's
  * options, plus the offline storage commands (no command = run the server).
  */
 export interface CliArgs {
   envFile: string | undefined;
   /** An offline storage command instead of the server (src/storage/commands.ts). */
-  command: "verify" | "salvage" | undefined;
+  command: "verify" | "salvage" | "restore" | undefined;
+  /** restore: the backup file. */
+  file: string | undefined;
   help: boolean;
   version: boolean;
 }
@@ -15,7 +17,7 @@ export class CliError extends Error {
 }
 
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const out: CliArgs = { envFile: undefined, command: undefined, help: false, version: false };
+  const out: CliArgs = { envFile: undefined, command: undefined, file: undefined, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "-h" || a === "--help") out.help = true;
@@ -26,6 +28,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       out.envFile = f;
     } else if (a.startsWith("--env-file=")) out.envFile = a.slice("--env-file=".length);
     else if ((a === "verify" || a === "salvage") && out.command === undefined) out.command = a;
+    else if (a === "restore" && out.command === undefined) {
+      const f = argv[++i];
+      if (f === undefined || f === "" || f.startsWith("-")) throw new CliError("restore needs the backup file (tnacos restore FILE)");
+      out.command = a;
+      out.file = f;
+    }
     else throw new CliError(`unknown argument ${JSON.stringify(a)} (try --help)`);
   }
   return out;
@@ -42,7 +50,9 @@ export function usage(version: string, doc: readonly [string, string, string][])
     "       tnacos salvage [-e FILE]   copy every sound row into <data dir>.salvaged-<time> next to it (the old",
     "                                  store is not touched), drop damaged rows, restore damaged configs from",
     "                                  the Raft log when it holds their exact version; then move it into place",
-    "  (both need the server stopped: they take the data directory's lock)",
+    "       tnacos restore FILE [-e FILE]  load a backup (from GET /rnacos/backup?token=…) into <data dir>.restored-<time>",
+  "                                  as a one-node cluster with this node's id and address; then move it into place",
+  "  (all three need the server stopped: they take the data directory's lock)",
     "",
     "  -e, --env-file FILE   read settings from FILE (default: .env in the working directory if present)",
     "  -h, --help            show this help",

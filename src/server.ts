@@ -17,6 +17,7 @@ import type { Guards, ModuleContext, ModuleFactory, ServerModule } from "./modul
 import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
+import { addBackupRoutes } from "./api/http/backup-routes.ts";
 import { createAuthModule } from "./api/http/auth-module.ts";
 import { startMetricsSampler } from "./api/http/metrics-sampler.ts";
 import { addMetricsRoutes, collectRaftMetrics } from "./api/http/metrics-routes.ts";
@@ -69,6 +70,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     return undefined;
   });
   addClusterRoutes(http.routes, () => replication.host());
+  addBackupRoutes(http.routes, { token: settings.backupToken, host: () => replication.host(), clock: platform.clock, log: log.child("backup") });
   setMaxParams(settings.httpMaxParams);
   if (settings.enableMetrics) {
     addMetricsRoutes(http.routes);

@@ -222,7 +222,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_RAFT_JOIN_ADDR", "", "host:gRPC-port of any member (comma-separated list allowed) to join on first start"],
   ["RNACOS_RAFT_SNAPSHOT_LOG_SIZE", "10000", "applied log entries kept before compaction; a follower further behind gets a snapshot"],
   ["RNACOS_CLUSTER_TOKEN", "", "shared secret between nodes; peer streams without it are refused"],
-  ["RNACOS_BACKUP_TOKEN", "", "token for /rnacos/backup (>= 32 chars enables it) (validated; not implemented yet)"],
+  ["RNACOS_BACKUP_TOKEN", "", "token for GET /rnacos/backup?token=… (at least 32 characters enables it; the file loads with tnacos restore)"],
   ["RNACOS_ENABLE_NO_AUTH_CONSOLE", "false", "serve the console API without login on the HTTP port (validated; not implemented yet)"],
   ["RNACOS_CONSOLE_LOGIN_TIMEOUT", "86400", "console session lifetime (s) (validated; not implemented yet)"],
   ["RNACOS_CONSOLE_LOGIN_ONE_HOUR_LIMIT", "5", "failed console logins allowed per hour (validated; not implemented yet)"],

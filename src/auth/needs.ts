@@ -11,7 +11,7 @@ export type Need =
   | { kind: "admin" }
   | { kind: "resources"; action: Action; resources: Resource[] };
 
-const PUBLIC = /^\/(health|metrics|nacos\/metrics|rnacos\/metrics|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
+const PUBLIC = /^\/(health|metrics|nacos\/metrics|rnacos\/metrics|rnacos\/backup$|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
 const ADMIN = /^\/nacos\/(v1\/auth\/(users|roles|permissions)|v1\/raft\/|v1\/core\/|v2\/core\/|v1\/ns\/operator\/switches)/;
 
 /** HTTP: `get` reads a parameter (query or form). */

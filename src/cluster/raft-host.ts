@@ -134,6 +134,8 @@ export class RaftHost {
   private stateTimer: Cancel | undefined;
   private stateDue = false;
   private stateWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  /** Work that must see the store between two Readys (a consistent read of every state row). */
+  private readonly exclusive: (() => Promise<void>)[] = [];
   /** Set while a storage write fails and is being retried; writes are refused with its cause meanwhile. */
   private storageTrouble: { error: Error; sinceMs: number } | undefined;
 
@@ -384,13 +386,18 @@ export class RaftHost {
   }
 
   private hasWork(): boolean {
-    return this.stateDue || this.core.hasReady();
+    return this.stateDue || this.exclusive.length > 0 || this.core.hasReady();
   }
 
   private async drain(): Promise<void> {
     while (!this.failed && this.hasWork()) {
       if (this.stateDue) {
         await this.writeState();
+        continue;
+      }
+      const task = this.exclusive.shift();
+      if (task) {
+        await task();
         continue;
       }
       const rd = this.core.ready();
@@ -565,6 +572,27 @@ export class RaftHost {
     return new Promise((resolve, reject) => {
       this.stateWaiters.push({ resolve, reject });
       this.stateDue = true;
+      this.schedule();
+    });
+  }
+
+  /**
+   * Every state-machine row as of this node's applied index, read between two Readys so no apply
+   * interleaves (what a snapshot carries; the backup endpoint serves it).
+   */
+  stateAtApplied(): Promise<{ index: number; term: number; pairs: [string, KvValue][] }> {
+    this.checkUsable();
+    return new Promise((resolve, reject) => {
+      if (this.exclusive.length >= 4) return reject(new ClusterError(503, "a backup is already being read; retry"));
+      this.exclusive.push(async () => {
+        try {
+          await this.writeState();
+          const pairs = await readStatePairs(this.o.kv, this.o.maxSnapshotBytes);
+          resolve({ index: this.applied, term: this.core.log.term(this.applied) ?? 0, pairs });
+        } catch (e) {
+          reject(e);
+        }
+      });
       this.schedule();
     });
   }

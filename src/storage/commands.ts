@@ -6,11 +6,34 @@
 import type { Platform } from "../ports/platform.ts";
 import type { Settings } from "../settings.ts";
 import { salvageStore, type StoreReport, verifyStore } from "./check-store.ts";
+import { decodeBackup } from "./backup-file.ts";
+import { installOps } from "./raft-storage.ts";
 
-export type StorageCommand = "verify" | "salvage";
+export type StorageCommand = "verify" | "salvage" | "restore";
 
 /** The store every persistent row lives in (replication.ts opens the same name). */
 const STATE_STORE = "config";
+
+/**
+ * Loads a backup file into a fresh directory beside the data directory, as if this node had installed
+ * it as a snapshot of a one-node cluster (its own id and address), so the server starts from it as is.
+ */
+async function restore(platform: Platform, settings: Settings, file: string, out: (line: string) => void): Promise<number> {
+  const backup = decodeBackup(await platform.fs.readBytes(file));
+  const target = `${settings.dataDir}.restored-${new Date(platform.clock.now()).toISOString().replace(/[:.]/g, "-")}`;
+  if (await platform.fs.exists(target)) throw new Error(`${target} already exists`);
+  const to = await platform.kv(target).open(STATE_STORE);
+  try {
+    const conf = { voters: [{ id: settings.raftNodeId, addr: settings.raftNodeAddr }], learners: [] };
+    await to.batch(installOps({ index: backup.index, term: backup.term, conf }, backup.pairs, { term: backup.term, vote: 0, commit: backup.index }));
+  } finally {
+    await to.close();
+  }
+  out(`${file}: ${backup.pairs.length} rows as of Raft index ${backup.index} (taken ${new Date(backup.createdAt).toISOString()})`);
+  out(`restored into ${target} as a one-node cluster (node ${settings.raftNodeId} at ${settings.raftNodeAddr})`);
+  out(`next: stop tnacos, move ${settings.dataDir} aside, move ${target} to ${settings.dataDir}, start tnacos; other nodes join it with empty data directories`);
+  return 0;
+}
 
 function print(out: (line: string) => void, r: StoreReport): void {
   out(`${r.file}: ${r.problems.length === 0 ? "ok" : `${r.problems.length} problem(s)`}`);
@@ -19,10 +42,11 @@ function print(out: (line: string) => void, r: StoreReport): void {
   for (const n of r.notes) out(`  ${n}`);
 }
 
-export async function runStorageCommand(platform: Platform, settings: Settings, cmd: StorageCommand, out: (line: string) => void): Promise<number> {
+export async function runStorageCommand(platform: Platform, settings: Settings, cmd: StorageCommand, out: (line: string) => void, file?: string): Promise<number> {
   const dir = settings.dataDir;
   const lock = await platform.kv(dir).lock();
   try {
+    if (cmd === "restore") return await restore(platform, settings, file ?? "", out);
     let from;
     try {
       from = await platform.kv(dir).open(STATE_STORE);

@@ -98,8 +98,10 @@ test("RUST_LOG accepts plain levels and rnacos-style target lists", () => {
 });
 
 test("cli: -e / --env-file / --env-file=, --help, --version, unknown args", () => {
-  assert.equal(parseArgs(["-e", "env03"]), { envFile: "env03", command: undefined, help: false, version: false });
+  assert.equal(parseArgs(["-e", "env03"]), { envFile: "env03", command: undefined, file: undefined, help: false, version: false });
   assert.is(parseArgs(["verify", "-e", "env03"]).command, "verify");
+  assert.equal(parseArgs(["restore", "x.bak", "-e", "env03"]), { envFile: "env03", command: "restore", file: "x.bak", help: false, version: false });
+  assert.throws(() => parseArgs(["restore"]), /restore needs the backup file/);
   assert.is(parseArgs(["--env-file", "a"]).envFile, "a");
   assert.is(parseArgs(["--env-file=b"]).envFile, "b");
   assert.ok(parseArgs(["--help"]).help);
