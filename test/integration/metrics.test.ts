@@ -45,6 +45,17 @@ t("request latency histograms per HTTP route pattern and per gRPC request type",
   assert.match(body, /tnacos_grpc_request_duration_ms_bucket\{outcome="ok",type="ServerCheckRequest",le="10000"\} 1/);
 });
 
+t("every metric the shipped Grafana dashboard (docs/grafana/tnacos-dashboard.json) queries is served", async ({ srv }) => {
+  const { readFileSync } = await import("node:fs");
+  const dash = JSON.parse(readFileSync(new URL("../../docs/grafana/tnacos-dashboard.json", import.meta.url), "utf8"));
+  const exprs: string[] = dash.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((x) => x.expr));
+  const names = new Set(exprs.flatMap((e) => e.match(/\b(?:tnacos|process)_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|count|sum)$/, "")));
+  assert.ok(names.size >= 10, [...names].join(" "));
+  const body = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const missing = [...names].filter((n) => !body.includes(`# TYPE ${n} `));
+  assert.equal(missing, [], "metrics the dashboard queries but /metrics does not serve");
+});
+
 t("the commit and applied gauges move with a config write", async ({ srv }) => {
   const before = await (await fetch(`${srv.httpUrl}/metrics`)).text();
   const r = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs`, {
