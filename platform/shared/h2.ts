@@ -20,11 +20,14 @@ type NodeStream = http2.ServerHttp2Stream;
  */
 const GOAWAY_CRASHES = "Deno" in globalThis;
 
-function endSession(session: http2.Http2Session, graceMs: number): void {
+/** Ends a session without nghttp2 sending GOAWAY (Deno): resets the TCP connection under it when known. */
+type Abort = (session: http2.Http2Session) => void;
+
+function endSession(session: http2.Http2Session, graceMs: number, abort: Abort): void {
   if (session.destroyed) return;
   if (GOAWAY_CRASHES) {
     // Give stream endings (grpc-status trailers) queued just before a moment to reach the socket.
-    const t = setTimeout(() => session.destroyed || session.destroy(), Math.min(graceMs, 200));
+    const t = setTimeout(() => session.destroyed || abort(session), Math.min(graceMs, 200));
     (t as { unref?: () => void }).unref?.();
     return;
   }
@@ -124,7 +127,7 @@ class ServerStream implements H2ServerStream {
 
 function ignore(): void {}
 
-function wrapSession(session: http2.ServerHttp2Session): H2Session {
+function wrapSession(session: http2.ServerHttp2Session, abort: Abort): H2Session {
   const socket = session.socket;
   const remoteAddress = (socket?.remoteAddress ?? "").replace(/^::ffff:/, "");
   return {
@@ -147,10 +150,10 @@ function wrapSession(session: http2.ServerHttp2Session): H2Session {
       socket?.once?.("close", once);
     },
     goaway(graceMs) {
-      endSession(session, graceMs);
+      endSession(session, graceMs, abort);
     },
     destroy() {
-      if (!session.destroyed) session.destroy();
+      if (!session.destroyed) abort(session);
     },
   };
 }
@@ -171,6 +174,15 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
   type RawSocket = { destroy(): void; resetAndDestroy?(): void; once(e: string, f: () => void): void; remoteAddress?: string; remotePort?: number };
   const kill = (socket: RawSocket) => (socket.resetAndDestroy ? socket.resetAndDestroy() : socket.destroy());
   const keyOf = (s: { remoteAddress?: string; remotePort?: number } | undefined) => `${s?.remoteAddress ?? ""}:${s?.remotePort ?? 0}`;
+  // On Deno, any GOAWAY nghttp2 sends can abort the process (GOAWAY_CRASHES): sessions end by resetting
+  // their TCP connection instead, including the close() the runtime itself calls when a client sends
+  // its GOAWAY.
+  const rawSockets = new Map<string, RawSocket>();
+  const abort: Abort = (session) => {
+    const raw = GOAWAY_CRASHES ? rawSockets.get(keyOf(session.socket)) : undefined;
+    if (raw) kill(raw);
+    else session.destroy();
+  };
   server.on("connection", (socket: RawSocket) => {
     if (opts.maxConnections !== undefined && open >= opts.maxConnections) {
       opts.onRefused?.("too_many_connections", (socket.remoteAddress ?? "").replace(/^::ffff:/, ""));
@@ -179,6 +191,7 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
     }
     open++;
     const key = keyOf(socket);
+    if (GOAWAY_CRASHES) rawSockets.set(key, socket);
     let t: ReturnType<typeof setTimeout> | undefined;
     if (opts.setupTimeoutMs !== undefined) {
       t = setTimeout(() => {
@@ -192,6 +205,7 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
       open--;
       if (t) clearTimeout(t);
       streamed.delete(key);
+      rawSockets.delete(key);
     });
   });
   server.on("session", (session) => {
@@ -200,7 +214,13 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
     session.once("stream", () => streamed.add(keyOf(session.socket)));
     // Errors on one session (a client reset, a protocol error) must never reach the process.
     session.on("error", () => {});
-    opts.onSession(wrapSession(session));
+    if (GOAWAY_CRASHES) {
+      (session as { close: (cb?: () => void) => void }).close = (cb) => {
+        if (cb) session.once("close", cb);
+        endSession(session, 200, abort); // trailers queued just before still get out
+      };
+    }
+    opts.onSession(wrapSession(session, abort));
   });
   server.on("sessionError", () => {});
   server.on("error", () => {});
@@ -222,11 +242,11 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
               }
             };
             server.close(() => done());
-            for (const s of sessions) endSession(s, graceMs);
+            for (const s of sessions) endSession(s, graceMs, abort);
             // Deno's node:http2 does not always report the last session closing to server.close():
             // after the grace period, destroy what is left and resolve regardless.
             setTimeout(() => {
-              for (const s of sessions) s.destroy();
+              for (const s of sessions) s.destroyed || abort(s);
               setTimeout(done, 50);
             }, sessions.size === 0 ? 0 : graceMs);
           });

@@ -25,11 +25,6 @@ for (const [name, make] of CLIENTS) {
   });
   t.after(async (ctx) => {
     const code = await ctx.srv.stop();
-    // Deno 2.9's nghttp2 sometimes aborts (or segfaults) at shutdown after these sessions
-    // (docs/decisions.md, "Deno's node:http2 has two crash bugs"): tolerated there only as those exact
-    // endings; Node and Bun must exit 0.
-    const out = ctx.srv.output();
-    if ("Deno" in globalThis && ((code === 134 && /find_stream_on_goaway_func/.test(out)) || (code === 139 && /Segmentation fault/.test(out)))) return;
     assert.is(code, 0, `SIGTERM ends the server with exit code 0 (got ${code}); output:\n${ctx.srv.output().slice(-3000)}`);
   });
   t.before.each((ctx) => {
