@@ -28,8 +28,8 @@ interface Header {
 }
 
 export function encodeBackup(b: Backup): Uint8Array {
-  const parts = encodePairs(b.pairs, Number.MAX_SAFE_INTEGER);
-  const body = parts.length === 1 ? parts[0] : concat(parts);
+  // No chunk limit: the codec then returns exactly one chunk, the whole body.
+  const [body] = encodePairs(b.pairs, Number.MAX_SAFE_INTEGER);
   const header: Header = { createdAt: b.createdAt, index: b.index, term: b.term, rows: b.pairs.length, bytes: body.byteLength, crc32: crc32(body) };
   const head = new TextEncoder().encode(`${MAGIC}${JSON.stringify(header)}\n`);
   const out = new Uint8Array(head.byteLength + body.byteLength);
@@ -56,14 +56,4 @@ export function decodeBackup(bytes: Uint8Array): Backup {
   decodePairs(body, pairs);
   if (pairs.length !== h.rows) throw new Error(`backup file holds ${pairs.length} rows; its header says ${h.rows}`);
   return { createdAt: h.createdAt, index: h.index, term: h.term, pairs };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
 }
