@@ -6,6 +6,7 @@
  */
 import type { Log } from "../ports/log.ts";
 import { beatTimeoutMs, deleteTimeoutMs } from "./model.ts";
+import type { PublishedInstance } from "./ephemeral-store.ts";
 import type { NamingService } from "./naming-service.ts";
 
 export interface BeatCheckResult {
@@ -13,28 +14,39 @@ export interface BeatCheckResult {
   removed: number;
 }
 
-/** One pass over every HTTP client at monotonic time `now`. Cheap: no allocation unless something expires. */
+/**
+ * One pass over the HTTP clients this node owns at monotonic time `now`. Cheap: no allocation unless
+ * something expires. Paused while the replica's protection window is open (after a membership change
+ * or a partition heal nobody's beats can be trusted to have arrived).
+ */
 export function checkBeats(naming: NamingService, now: number, log: Log): BeatCheckResult {
   const res: BeatCheckResult = { unhealthy: 0, removed: 0 };
+  if (naming.replica.expiryPaused()) return res;
+  const sick: [clientId: string, key: string, list: PublishedInstance[]][] = [];
   const expired: [clientId: string, key: string][] = [];
   for (const c of naming.ephemeral.clients()) {
     if (c.kind !== "http") continue;
     for (const [key, list] of c.published) {
+      if (!naming.replica.ownsHttp(key)) continue;
       let remove = false;
+      let unhealthy = false;
       for (const i of list) {
         const idle = now - i.beatAtMs;
         if (idle > deleteTimeoutMs(i, naming.timing.deleteTimeoutMs)) {
           remove = true;
         } else if (i.healthy && idle > beatTimeoutMs(i, naming.timing.beatTimeoutMs)) {
-          i.healthy = false;
-          c.revision++;
-          res.unhealthy++;
+          unhealthy = true;
           log.info("instance unhealthy: no beat", { service: key, ip: i.ip, port: i.port, idleMs: Math.round(idle) });
-          naming.changed(key, "lost");
         }
       }
       if (remove) expired.push([c.id, key]);
+      else if (unhealthy) {
+        sick.push([c.id, key, list.map((i) => (i.healthy && now - i.beatAtMs > beatTimeoutMs(i, naming.timing.beatTimeoutMs) ? { ...i, healthy: false } : i))]);
+      }
     }
+  }
+  for (const [clientId, key, list] of sick) {
+    if (naming.rewriteEphemeral(clientId, key, list, "lost")) res.unhealthy += list.filter((i) => !i.healthy).length;
   }
   for (const [clientId, key] of expired) {
     const svc = naming.idOf(key);

@@ -1,45 +1,63 @@
 /**
  * Ephemeral data: what each client (a gRPC connection, or an HTTP ip:port kept alive by beats)
  * publishes, in memory only. Nacos 2.x's model: data belongs to a Client; a service's instance list is
- * the union of its publishers' sets. The store is deliberately a small interface so the Distro layer can
- * later replicate clients (by id + revision) without touching the faces that write here.
+ * the union of its publishers' sets.
+ *
+ * Every client carries an owner (the node that wrote its current revision) and a revision that goes up
+ * on every change: what Distro syncs, verifies and resolves conflicts with. The store has exactly two
+ * ways in: `write` (a whole service set of one client, local or replicated) and `remove` (a whole
+ * client). The naming service is the only caller, so every change passes one door where replication
+ * and pushes hear of it.
  */
 import { assert } from "../lib/assert.ts";
 import type { Instance } from "./model.ts";
 
 export type ClientKind = "connection" | "http";
 
+/**
+ * Why a service changed. Only losses can trigger empty-push protection: `disconnected` (the client's
+ * connection closed) and `lost` (beats stopped, probes failing, the owning node died). An explicit
+ * deregistration is what the user asked for and is pushed as is.
+ */
+export type ChangeCause = "update" | "lost" | "disconnected";
+
 export interface PublishedInstance extends Instance {
-  /** Monotonic ms of the last beat (HTTP clients) or publish: drives beat expiry. */
+  /**
+   * Monotonic ms of the last beat (HTTP clients) or publish: drives beat expiry on the owning node.
+   * Node-local bookkeeping, not data: it is never replicated and changes no revision.
+   */
   beatAtMs: number;
 }
 
 export interface EphemeralClient {
   readonly id: string;
   readonly kind: ClientKind;
-  /** Goes up on every change: what Distro verifies. */
+  /** The node that wrote the current revision. */
+  owner: number;
+  /** Goes up on every change of the published sets. */
   revision: number;
+  /** The cause of the last change: replicas push with it. */
+  cause: ChangeCause;
   /** serviceKey → the instances this client publishes there (one for a plain register, n for a batch). */
   readonly published: Map<string, PublishedInstance[]>;
 }
 
-/** The surface Distro needs: read and replace a whole client, list clients. */
-export interface EphemeralData {
-  client(id: string): EphemeralClient | undefined;
-  clients(): IterableIterator<EphemeralClient>;
-  /** Replaces (or with an empty list removes) one client's set for one service. Returns whether anything changed. */
-  publish(clientId: string, kind: ClientKind, serviceKey: string, instances: PublishedInstance[]): boolean;
-  /** Removes a client and everything it published; returns the services it touched. */
-  removeClient(clientId: string): string[];
+/** Order-independent fingerprint of one owner's clients: count plus two 32-bit folds of (id, revision). */
+export interface Digest {
+  n: number;
+  x: number;
+  s: number;
 }
 
 /** Hard bound on instances one client may publish into one service through a batch. */
 export const MAX_BATCH_INSTANCES = 1000;
 
-export class EphemeralStore implements EphemeralData {
+export class EphemeralStore {
   private readonly byId = new Map<string, EphemeralClient>();
   /** serviceKey → client ids publishing there: the index queries and pushes read. */
   private readonly publishers = new Map<string, Set<string>>();
+  /** owner → digest of the clients it wrote, kept up to date on every write. */
+  private readonly digests = new Map<number, Digest>();
   private instanceTotal = 0;
 
   client(id: string): EphemeralClient | undefined {
@@ -58,43 +76,78 @@ export class EphemeralStore implements EphemeralData {
     return this.instanceTotal;
   }
 
-  publish(clientId: string, kind: ClientKind, serviceKey: string, instances: PublishedInstance[]): boolean {
+  digest(owner: number): Digest {
+    const d = this.digests.get(owner);
+    return d ? { ...d } : { n: 0, x: 0, s: 0 };
+  }
+
+  /** Owners that wrote at least one client here. */
+  owners(): number[] {
+    return [...this.digests.keys()];
+  }
+
+  /**
+   * The one write: `clientId`'s set in `serviceKey` becomes `instances` (empty = gone), at `revision` by
+   * `owner`. A client with nothing published is dropped unless it is a connection (which exists from
+   * setup on, so its data has an owner). Returns whether the published sets changed.
+   */
+  write(clientId: string, kind: ClientKind, owner: number, revision: number, cause: ChangeCause, serviceKey: string, instances: PublishedInstance[]): boolean {
     assert(instances.length <= MAX_BATCH_INSTANCES, `batch of ${instances.length} exceeds ${MAX_BATCH_INSTANCES}`);
     let c = this.byId.get(clientId);
-    if (instances.length === 0) {
-      if (!c) return false;
-      const old = c.published.get(serviceKey);
-      if (!old) return false;
-      c.published.delete(serviceKey);
-      this.instanceTotal -= old.length;
-      this.unindex(serviceKey, clientId);
-      c.revision++;
-      if (c.published.size === 0 && c.kind === "http") this.byId.delete(clientId);
-      return true;
-    }
+    const old = c?.published.get(serviceKey);
+    if (instances.length === 0 && !old) return false;
     if (!c) {
-      c = { id: clientId, kind, revision: 0, published: new Map() };
+      c = { id: clientId, kind, owner, revision, cause, published: new Map() };
       this.byId.set(clientId, c);
+      this.fold(c, +1);
     }
     assert(c.kind === kind, `client ${clientId} is ${c.kind}, not ${kind}`);
-    const old = c.published.get(serviceKey);
+    this.fold(c, -1);
+    c.owner = owner;
+    c.revision = revision;
+    c.cause = cause;
     this.instanceTotal += instances.length - (old?.length ?? 0);
-    c.published.set(serviceKey, instances);
-    let set = this.publishers.get(serviceKey);
-    if (!set) this.publishers.set(serviceKey, (set = new Set()));
-    set.add(clientId);
-    c.revision++;
+    if (instances.length === 0) {
+      c.published.delete(serviceKey);
+      this.unindex(serviceKey, clientId);
+    } else {
+      c.published.set(serviceKey, instances);
+      let set = this.publishers.get(serviceKey);
+      if (!set) this.publishers.set(serviceKey, (set = new Set()));
+      set.add(clientId);
+    }
+    if (c.published.size === 0 && c.kind === "http") {
+      this.byId.delete(clientId);
+      return true;
+    }
+    this.fold(c, +1);
     return true;
   }
 
-  /** A connection client exists (with nothing published) from setup on, so its data has an owner. */
-  ensureClient(clientId: string, kind: ClientKind): void {
-    if (!this.byId.has(clientId)) this.byId.set(clientId, { id: clientId, kind, revision: 0, published: new Map() });
+  /** A connection client exists (with nothing published) from setup on. */
+  ensureClient(clientId: string, kind: ClientKind, owner: number): void {
+    if (this.byId.has(clientId)) return;
+    const c: EphemeralClient = { id: clientId, kind, owner, revision: 1, cause: "update", published: new Map() };
+    this.byId.set(clientId, c);
+    this.fold(c, +1);
   }
 
-  removeClient(clientId: string): string[] {
+  /** Sets owner and revision without changing the published sets (a takeover, an empty connection). */
+  stamp(clientId: string, owner: number, revision: number, cause: ChangeCause): void {
+    const c = this.byId.get(clientId);
+    if (!c || (c.owner === owner && c.revision === revision)) return;
+    this.fold(c, -1);
+    c.owner = owner;
+    c.revision = revision;
+    c.cause = cause;
+    this.fold(c, +1);
+  }
+
+  /** Removes a client and everything it published; returns the services it touched. */
+  remove(clientId: string): string[] {
     const c = this.byId.get(clientId);
     if (!c) return [];
+    this.fold(c, -1);
     this.byId.delete(clientId);
     const touched = [...c.published.keys()];
     for (const [key, list] of c.published) {
@@ -129,4 +182,27 @@ export class EphemeralStore implements EphemeralData {
     set.delete(clientId);
     if (set.size === 0) this.publishers.delete(serviceKey);
   }
+
+  /** Adds (+1) or takes out (-1) a client's (id, revision) from its owner's digest. */
+  private fold(c: EphemeralClient, sign: 1 | -1): void {
+    let d = this.digests.get(c.owner);
+    if (!d) this.digests.set(c.owner, (d = { n: 0, x: 0, s: 0 }));
+    const h = hashEntry(c.id, c.revision);
+    d.n += sign;
+    d.x = (d.x ^ h) >>> 0;
+    d.s = (d.s + sign * Math.imul(h, 0x9e3779b1)) >>> 0;
+    assert(d.n >= 0, `digest count of owner ${c.owner} went negative`);
+    if (d.n === 0) this.digests.delete(c.owner);
+  }
+}
+
+/** FNV-1a over "id#revision". */
+export function hashEntry(id: string, revision: number): number {
+  let h = 0x811c9dc5;
+  const s = `${id}#${revision}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

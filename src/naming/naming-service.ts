@@ -7,7 +7,7 @@
 import { assert } from "../lib/assert.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { Log } from "../ports/log.ts";
-import { type ClientKind, EphemeralStore, MAX_BATCH_INSTANCES, type PublishedInstance } from "./ephemeral-store.ts";
+import { type ChangeCause, type ClientKind, type EphemeralClient, EphemeralStore, MAX_BATCH_INSTANCES, type PublishedInstance } from "./ephemeral-store.ts";
 import { bad, NamingError, V2 } from "./errors.ts";
 import {
   type ClusterMeta, groupedName, type Instance, instanceJson, parseServiceKey, sameInstanceValue, type ServiceId, type ServiceMeta,
@@ -19,12 +19,32 @@ import type { Proposer } from "./proposer.ts";
 import { type Selection, selectInstances } from "./selection.ts";
 import { SubscriberIndex } from "./subscribers.ts";
 
+export type { ChangeCause };
+
 /**
- * Why a service changed. Only losses can trigger empty-push protection: `disconnected` (the client's
- * connection closed) and `lost` (beats stopped, probes failing). An explicit deregistration is what the
- * user asked for and is pushed as is.
+ * What replicates the ephemeral store (src/distro), as the registry sees it. A single node uses
+ * SINGLE_NODE: it owns everything and never pauses expiry.
  */
-export type ChangeCause = "update" | "lost" | "disconnected";
+export interface EphemeralReplica {
+  /** A client this node owns changed (or, when the store no longer has it, was removed at `revision`). */
+  changedLocally(clientId: string, revision: number): void;
+  /** Whether this node writes the HTTP-registered (beat) clients of a service now. */
+  ownsHttp(serviceKey: string): boolean;
+  /** Beat expiry is paused: the protection window after a membership change or a partition heal. */
+  expiryPaused(): boolean;
+}
+
+export const SINGLE_NODE: EphemeralReplica = { changedLocally: () => undefined, ownsHttp: () => true, expiryPaused: () => false };
+
+/** A client as replicas receive it: its whole published set at one revision. */
+export interface ClientRecord {
+  id: string;
+  kind: ClientKind;
+  owner: number;
+  revision: number;
+  cause: ChangeCause;
+  services: [serviceKey: string, instances: Instance[]][];
+}
 
 export type ChangeListener = (key: string, cause: ChangeCause) => void;
 
@@ -47,8 +67,12 @@ export interface ServiceInfoOptions {
 
 export const CACHE_MILLIS = 10_000;
 
-export function httpClientId(ip: string, port: number, ephemeral: boolean): string {
-  return `${ip}:${port}#${ephemeral}`;
+/**
+ * The client an HTTP-registered ephemeral instance belongs to: one per ip:port and service, so the
+ * service's owner node (src/distro/ownership.ts) is the one writer of every revision of it.
+ */
+export function httpClientId(ip: string, port: number, serviceKey: string): string {
+  return `${ip}:${port}#true@${serviceKey}`;
 }
 
 export class NamingService {
@@ -62,8 +86,12 @@ export class NamingService {
   private readonly log: Log;
   private readonly proposer: Proposer;
   readonly timing: NamingTiming;
+  /** This node's id: the owner of every client it writes. */
+  readonly selfId: number;
+  replica: EphemeralReplica = SINGLE_NODE;
 
-  constructor(deps: { clock: Clock; log: Log; proposer: Proposer; persistent: PersistentState; timing: NamingTiming }) {
+  constructor(deps: { clock: Clock; log: Log; proposer: Proposer; persistent: PersistentState; timing: NamingTiming; selfId?: number }) {
+    this.selfId = deps.selfId ?? 1;
     this.clock = deps.clock;
     this.log = deps.log;
     this.proposer = deps.proposer;
@@ -104,7 +132,7 @@ export class NamingService {
     return this.persistent.get(key)?.meta;
   }
 
-  // ---- ephemeral publishing ----------------------------------------------------------------------
+  // ---- ephemeral publishing: every change of the store passes writeLocal / removeLocal / apply* --------
 
   /** Replaces what `clientId` publishes into the service (one instance, or a batch). */
   publishEphemeral(clientId: string, kind: ClientKind, svc: ServiceId, instances: Instance[]): void {
@@ -118,25 +146,85 @@ export class NamingService {
     const next: PublishedInstance[] = instances.map((i) => ({ ...i, ephemeral: true, beatAtMs: now }));
     const same = old !== undefined && old.length === next.length && old.every((o, n) => sameInstanceValue(o, next[n]));
     if (same) {
-      // A re-registration refreshes the beat timer but changes nothing subscribers see.
+      // A re-registration refreshes the beat timer (node-local, not data) but changes nothing subscribers see.
       for (const o of old) o.beatAtMs = now;
       return;
     }
-    if (this.ephemeral.publish(clientId, kind, key, next)) this.changed(key, "update");
+    this.writeLocal(clientId, kind, key, next, "update");
   }
 
   unpublishEphemeral(clientId: string, svc: ServiceId, cause: ChangeCause = "update"): boolean {
-    const key = serviceKey(svc);
-    const changed = this.ephemeral.publish(clientId, this.ephemeral.client(clientId)?.kind ?? "http", key, []);
-    if (changed) this.changed(key, cause);
-    return changed;
+    const c = this.ephemeral.client(clientId);
+    if (!c) return false;
+    return this.writeLocal(clientId, c.kind, serviceKey(svc), [], cause);
+  }
+
+  /**
+   * New values for instances a client already publishes (health after beats or their absence, weight,
+   * metadata): the same door as a publish, keeping beat times.
+   */
+  rewriteEphemeral(clientId: string, key: string, instances: PublishedInstance[], cause: ChangeCause): boolean {
+    const c = this.ephemeral.client(clientId);
+    if (!c) return false;
+    return this.writeLocal(clientId, c.kind, key, instances, cause);
   }
 
   /** A connection closed (or an HTTP client expired): its instances and subscriptions go now. */
   removeClient(clientId: string, cause: ChangeCause): void {
-    const touched = this.ephemeral.removeClient(clientId);
     this.subscribers.removeClient(clientId);
+    const c = this.ephemeral.client(clientId);
+    if (!c) return;
+    const revision = c.revision + 1;
+    const touched = this.ephemeral.remove(clientId);
+    this.replica.changedLocally(clientId, revision);
     for (const key of touched) this.changed(key, cause);
+  }
+
+  private writeLocal(clientId: string, kind: ClientKind, key: string, instances: PublishedInstance[], cause: ChangeCause): boolean {
+    const revision = (this.ephemeral.client(clientId)?.revision ?? 0) + 1;
+    if (!this.ephemeral.write(clientId, kind, this.selfId, revision, cause, key, instances)) return false;
+    this.replica.changedLocally(clientId, revision);
+    this.changed(key, cause);
+    return true;
+  }
+
+  /** A client's whole published set as written by its owner elsewhere (Distro); pushes local subscribers. */
+  applyReplica(rec: ClientRecord): void {
+    const now = this.clock.monotonic();
+    const old = this.ephemeral.client(rec.id);
+    const touched: string[] = [];
+    if (old && old.kind !== rec.kind) touched.push(...this.ephemeral.remove(rec.id));
+    const next = new Map(rec.services);
+    for (const [key, list] of next) {
+      const prev = this.ephemeral.client(rec.id)?.published.get(key);
+      const same = prev !== undefined && prev.length === list.length && prev.every((o, n) => sameInstanceValue(o, list[n]));
+      const published = same ? prev : list.map((i) => ({ ...i, ephemeral: true, beatAtMs: now }));
+      this.ephemeral.write(rec.id, rec.kind, rec.owner, rec.revision, rec.cause, key, published);
+      if (!same) touched.push(key);
+    }
+    for (const key of [...(this.ephemeral.client(rec.id)?.published.keys() ?? [])]) {
+      if (next.has(key)) continue;
+      this.ephemeral.write(rec.id, rec.kind, rec.owner, rec.revision, rec.cause, key, []);
+      touched.push(key);
+    }
+    if (rec.kind === "connection") this.ephemeral.ensureClient(rec.id, rec.kind, rec.owner);
+    // Owner and revision move even when no set changed (a takeover by a new owner).
+    this.ephemeral.stamp(rec.id, rec.owner, rec.revision, rec.cause);
+    for (const key of new Set(touched)) this.changed(key, rec.cause);
+  }
+
+  /** A client removed by its owner elsewhere, or dropped because its owner is gone. */
+  removeReplica(clientId: string, cause: ChangeCause): void {
+    for (const key of this.ephemeral.remove(clientId)) this.changed(key, cause);
+  }
+
+  /** The record Distro sends for a client. */
+  recordOf(clientId: string): ClientRecord | undefined {
+    const c = this.ephemeral.client(clientId);
+    if (!c) return undefined;
+    const services: ClientRecord["services"] = [];
+    for (const [key, list] of c.published) services.push([key, list.map(wireInstance)]);
+    return { id: c.id, kind: c.kind, owner: c.owner, revision: c.revision, cause: c.cause, services };
   }
 
   // ---- persistent publishing (through propose) ---------------------------------------------------
@@ -248,17 +336,38 @@ export class NamingService {
       await this.propose({ op: "instance.patch", key, ip, port, cluster, ...patch });
       return;
     }
-    let found = false;
-    for (const [c, i] of this.ephemeral.instancesOf(key)) {
-      if (i.ip !== ip || i.port !== port || i.clusterName !== cluster) continue;
-      if (patch.weight !== undefined) i.weight = patch.weight;
-      if (patch.enabled !== undefined) i.enabled = patch.enabled;
-      if (patch.metadata !== undefined) i.metadata = { ...patch.metadata };
-      c.revision++;
-      found = true;
+    // Collected first: rewriting a client while iterating the service's index would change the index.
+    const hits: [clientId: string, list: PublishedInstance[]][] = [];
+    let foreign = 0;
+    for (const [c, list] of this.clientsIn(key)) {
+      if (!list.some((i) => i.ip === ip && i.port === port && i.clusterName === cluster)) continue;
+      if (c.kind === "connection" && c.owner !== this.selfId) {
+        foreign = c.owner;
+        continue;
+      }
+      hits.push([c.id, list.map((i) => {
+        if (i.ip !== ip || i.port !== port || i.clusterName !== cluster) return i;
+        const next = { ...i, metadata: patch.metadata !== undefined ? { ...patch.metadata } : i.metadata };
+        if (patch.weight !== undefined) next.weight = patch.weight;
+        if (patch.enabled !== undefined) next.enabled = patch.enabled;
+        return next;
+      })]);
     }
-    if (!found) throw bad(`instance not exist: ${ip}:${port}:${cluster}`, V2.INSTANCE_NOT_FOUND);
-    this.changed(key, "update");
+    if (hits.length === 0 && foreign) {
+      throw bad(`instance ${ip}:${port}:${cluster} belongs to a gRPC connection held by node ${foreign}: update it through its client`, V2.INSTANCE_ERROR);
+    }
+    if (hits.length === 0) throw bad(`instance not exist: ${ip}:${port}:${cluster}`, V2.INSTANCE_NOT_FOUND);
+    for (const [id, list] of hits) this.rewriteEphemeral(id, key, list, "update");
+  }
+
+  /** Each client publishing into a service with its list there. */
+  private *clientsIn(key: string): IterableIterator<[EphemeralClient, PublishedInstance[]]> {
+    const seen = new Set<string>();
+    for (const [c] of this.ephemeral.instancesOf(key)) {
+      if (seen.has(c.id)) continue;
+      seen.add(c.id);
+      yield [c, c.published.get(key)!];
+    }
   }
 
   /**
@@ -267,21 +376,21 @@ export class NamingService {
    */
   beat(svc: ServiceId, ip: string, port: number, cluster: string): boolean {
     const key = serviceKey(svc);
-    const c = this.ephemeral.client(httpClientId(ip, port, true));
-    const list = c?.published.get(key);
-    if (!c || !list) return false;
+    const id = httpClientId(ip, port, key);
+    const list = this.ephemeral.client(id)?.published.get(key);
+    if (!list) return false;
     let hit = false;
+    let revive = false;
     const now = this.clock.monotonic();
     for (const i of list) {
       if (i.clusterName !== cluster) continue;
       hit = true;
       i.beatAtMs = now;
-      if (!i.healthy) {
-        i.healthy = true;
-        c.revision++;
-        this.log.info("instance healthy again after beat", { service: key, ip, port });
-        this.changed(key, "update");
-      }
+      if (!i.healthy) revive = true;
+    }
+    if (revive) {
+      this.log.info("instance healthy again after beat", { service: key, ip, port });
+      this.rewriteEphemeral(id, key, list.map((i) => (i.clusterName === cluster ? { ...i, healthy: true } : i)), "update");
     }
     return hit;
   }
@@ -360,4 +469,10 @@ export class NamingService {
     assert(serviceKey(id) === key, `service key round trip: ${key}`);
     return id;
   }
+}
+
+/** An instance as it travels between nodes: the published value without node-local beat time. */
+function wireInstance(i: PublishedInstance): Instance {
+  const { beatAtMs: _local, ...value } = i;
+  return value;
 }

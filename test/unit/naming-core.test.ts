@@ -9,7 +9,7 @@ import { createSimWorld } from "../../platform/sim/index.ts";
 import { SimProbe } from "../../platform/sim/probe.ts";
 import { checkBeats } from "../../src/naming/beat-health.ts";
 import { type Instance, serviceKey } from "../../src/naming/model.ts";
-import { NamingService } from "../../src/naming/naming-service.ts";
+import { httpClientId, NamingService } from "../../src/naming/naming-service.ts";
 import { PersistentState } from "../../src/naming/persistent-state.ts";
 import { DEFAULT_PROBE, ProbeHealth } from "../../src/naming/probe-health.ts";
 import type { Proposer } from "../../src/naming/proposer.ts";
@@ -39,7 +39,7 @@ const t = suite("naming core (virtual time)");
 
 t("an HTTP instance without beats: unhealthy after 15 s, removed after 30 s; a beat revives it", () => {
   const { w, naming, changes } = world();
-  naming.publishEphemeral("10.0.0.1:80#true", "http", svc, [inst("10.0.0.1")]);
+  naming.publishEphemeral(httpClientId("10.0.0.1", 80, key), "http", svc, [inst("10.0.0.1")]);
   const run = (until: number) => {
     while (w.scheduler.now < until) {
       w.scheduler.runUntil(w.scheduler.now + 1000);
@@ -62,7 +62,7 @@ t("an HTTP instance without beats: unhealthy after 15 s, removed after 30 s; a b
 
 t("per-instance metadata overrides the timeouts (preserved.heart.beat.timeout / ip.delete.timeout)", () => {
   const { w, naming } = world();
-  naming.publishEphemeral("10.0.0.2:80#true", "http", svc, [inst("10.0.0.2", {
+  naming.publishEphemeral(httpClientId("10.0.0.2", 80, key), "http", svc, [inst("10.0.0.2", {
     metadata: { "preserved.heart.beat.interval": "1000", "preserved.heart.beat.timeout": "3000", "preserved.ip.delete.timeout": "6000" },
   })]);
   w.scheduler.runUntil(3500);

@@ -47,7 +47,7 @@ function instanceFrom(p: Params, ephemeralDefault: boolean): Instance {
 export async function registerInstance(rt: NamingRuntime, p: Params, face: Face): Promise<void> {
   const svc = serviceFrom(p, face);
   const inst = instanceFrom(p, rt.switches.defaultInstanceEphemeral !== false);
-  if (inst.ephemeral) rt.naming.publishEphemeral(httpClientId(inst.ip, inst.port, true), "http", svc, [inst]);
+  if (inst.ephemeral) rt.naming.publishEphemeral(httpClientId(inst.ip, inst.port, serviceKey(svc)), "http", svc, [inst]);
   else await rt.naming.registerPersistent(svc, inst);
 }
 
@@ -59,7 +59,7 @@ export async function deregisterInstance(rt: NamingRuntime, p: Params, face: Fac
   if (cluster !== undefined) checkCluster(cluster);
   const eph = p.trimmed("ephemeral");
   // Unspecified: remove whichever kind exists (clients that omit it mean "this instance").
-  if (eph === undefined || parseBool(eph, true, "ephemeral")) rt.naming.unpublishEphemeral(httpClientId(ip, port, true), svc);
+  if (eph === undefined || parseBool(eph, true, "ephemeral")) rt.naming.unpublishEphemeral(httpClientId(ip, port, serviceKey(svc)), svc);
   if (eph === undefined || !parseBool(eph, true, "ephemeral")) {
     if (rt.naming.persistent.get(serviceKey(svc))?.instances.has(`${ip}:${port}`)) await rt.naming.deregisterPersistent(svc, ip, port);
   }
@@ -172,7 +172,7 @@ export function beat(rt: NamingRuntime, p: Params, face: Face): BeatAnswer {
     if (b) {
       // An unknown instance beating with its beat JSON is registered again (it expired, or the server restarted).
       const inst = buildInstance({ ip, port, weight: b.weight, metadata: b.metadata, clusterName: cluster, ephemeral: true });
-      rt.naming.publishEphemeral(httpClientId(ip, port, true), "http", svc, [inst]);
+      rt.naming.publishEphemeral(httpClientId(ip, port, serviceKey(svc)), "http", svc, [inst]);
       rt.log.info("instance registered from beat", { service: serviceKey(svc), ip, port });
     } else {
       code = 20404;
