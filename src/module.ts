@@ -8,6 +8,7 @@ import type { HttpGuard, HttpRoutes } from "./api/http/app.ts";
 import type { GrpcGuard } from "./api/grpc/dispatch.ts";
 import type { ConnectionManager } from "./api/grpc/connection-manager.ts";
 import type { HandlerRegistry } from "./api/grpc/registry.ts";
+import type { PeerTransport } from "./cluster/transport.ts";
 import type { KvFactory } from "./ports/kv.ts";
 import type { Log } from "./ports/log.ts";
 import type { Platform } from "./ports/platform.ts";
@@ -34,6 +35,10 @@ export interface ModuleContext {
   replication: Replication;
   /** Per-transport request guards (authenticate + authorize), set by the auth module. */
   guards: Guards;
+  /** Node-to-node calls (cluster traffic besides the Raft log: Distro, forwarded registrations). */
+  peers: PeerTransport;
+  /** Readiness checks a module adds: each names what is not ready yet, or returns undefined. */
+  readiness: (() => string | undefined)[];
 }
 
 export interface ServerModule {

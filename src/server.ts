@@ -63,10 +63,15 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       ready = false;
     },
   });
+  const readiness: (() => string | undefined)[] = [];
   addHealthRoutes(http.routes, () => {
     if (!ready) return "server is starting";
     const h = replication.host();
     if (h.leaderlessForMs() > h.electionTimeoutMs()) return `no raft leader known for ${Math.round(h.leaderlessForMs())} ms`;
+    for (const check of readiness) {
+      const why = check();
+      if (why !== undefined) return why;
+    }
     return undefined;
   });
   addClusterRoutes(http.routes, () => replication.host());
@@ -111,7 +116,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   });
 
   const ctx: ModuleContext = {
-    platform, settings, log, kv, routes: http.routes, registry, connections, replication, guards,
+    platform, settings, log, kv, routes: http.routes, registry, connections, replication, guards, peers: transport, readiness,
   };
   const modules: ServerModule[] = MODULES.map((make) => make(ctx));
 

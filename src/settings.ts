@@ -54,6 +54,11 @@ export interface Settings {
   namingPushProtectStormConnections: number;
   /** Changes to a service are merged for this long before subscribers are pushed (Nacos: 500 ms). */
   namingPushDelayMs: number;
+  /** Distro (the ephemeral registry across nodes): see src/distro/distro.ts. */
+  distroSyncDelayMs: number;
+  distroMemberExpiryMs: number;
+  distroGraceMs: number;
+  distroProtectMs: number;
   /** Most query + form parameters one HTTP request may carry (Tomcat's maxParameterCount). */
   httpMaxParams: number;
   /** Most HTTP config long polls held at once; more are answered 503. */
@@ -194,12 +199,28 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
     grpcMaxConnections: read(env, "TNACOS_GRPC_MAX_CONNECTIONS", intIn(1, 10_000_000), "an integer 1-10000000") ?? 20_000,
     grpcSetupTimeoutMs: read(env, "TNACOS_GRPC_SETUP_TIMEOUT_MS", intIn(100, 600_000), "milliseconds, 100-600000") ?? 10_000,
     grpcMaxPreSetupBytes: read(env, "TNACOS_GRPC_MAX_PRESETUP_BYTES", intIn(1024, 1024 * 1024 * 1024), "a size in bytes, 1024-1073741824") ?? 256 * 1024,
+    distroSyncDelayMs: read(env, "TNACOS_DISTRO_SYNC_DELAY_MS", intIn(10, 5_000), "milliseconds, 10-5000") ?? 50,
+    distroMemberExpiryMs: read(env, "TNACOS_DISTRO_MEMBER_EXPIRY_MS", intIn(1_000, 3_600_000), "milliseconds, 1000-3600000") ?? 0,
+    distroGraceMs: read(env, "TNACOS_DISTRO_GRACE_MS", intIn(0, 3_600_000), "milliseconds, 0-3600000") ?? 10_000,
+    distroProtectMs: read(env, "TNACOS_DISTRO_PROTECT_MS", intIn(0, 3_600_000), "milliseconds, 0-3600000") ?? 30_000,
     historyMaxAnswerBytes: read(env, "TNACOS_HISTORY_MAX_ANSWER_BYTES", intIn(64 * 1024, 1024 * 1024 * 1024), "a size in bytes, 65536-1073741824") ?? 32 * 1024 * 1024,
   };
   if (s.namingPerpetualProbeIntervalSec > 0 && s.namingPerpetualProbeIntervalSec < 5) s.namingPerpetualProbeIntervalSec = 5;
   if (s.namingInstanceTimeoutSec < s.namingHealthTimeoutSec) {
     throw new SettingsError(
       `invalid RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND=${s.namingInstanceTimeoutSec}: must be >= RNACOS_NAMING_HEALTH_TIMEOUT_SECOND (${s.namingHealthTimeoutSec})`,
+    );
+  }
+  // Seed 003's lesson: a peer must be declared down before the instances it owned miss a beat's worth
+  // of their health timeout, or a node's crash turns healthy instances unhealthy everywhere.
+  const beatIntervalMs = 5_000;
+  const expiryBound = s.namingHealthTimeoutSec * 1000 - beatIntervalMs;
+  // Unset: 5 s, or less when the health timeout is short (at least 1 s: below that pings would flap).
+  if (s.distroMemberExpiryMs === 0) s.distroMemberExpiryMs = Math.max(1_000, Math.min(5_000, expiryBound - 1_000));
+  else if (s.distroMemberExpiryMs >= expiryBound) {
+    throw new SettingsError(
+      `invalid TNACOS_DISTRO_MEMBER_EXPIRY_MS=${s.distroMemberExpiryMs}: must be below RNACOS_NAMING_HEALTH_TIMEOUT_SECOND − the 5 s beat interval ` +
+        `(${s.namingHealthTimeoutSec * 1000 - beatIntervalMs} ms)`,
     );
   }
   return s;
@@ -250,6 +271,10 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_NAMING_PUSH_PROTECT_RATIO", "0.5", "losing more than this share of instances at once counts as a collapse (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_STORM_CONNECTIONS", "10", "connections lost within 5 s that make a reconnect storm; outside one, a push emptied by closed connections is held at most 1 s (tnacos only)"],
   ["TNACOS_NAMING_PUSH_DELAY_MS", "500", "a change while no push went out for this long is pushed at once; changes during a burst are merged until this long after the last push (tnacos only)"],
+  ["TNACOS_DISTRO_SYNC_DELAY_MS", "50", "cluster: an owner's registry changes are merged this long before they go to the other nodes (tnacos only)"],
+  ["TNACOS_DISTRO_MEMBER_EXPIRY_MS", "5000", "cluster: a node not heard from this long is down; its HTTP instances get new owners (must be below RNACOS_NAMING_HEALTH_TIMEOUT_SECOND − 5 s; unset: 5 s, less for short health timeouts) (tnacos only)"],
+  ["TNACOS_DISTRO_GRACE_MS", "10000", "cluster: a down node's gRPC instances stay listed this much longer (it may only be cut off) (tnacos only)"],
+  ["TNACOS_DISTRO_PROTECT_MS", "30000", "cluster: after any node goes down or comes back, no HTTP instance expires for this long (tnacos only)"],
   ["TNACOS_HTTP_MAX_PARAMS", "1000", "most query + form parameters per HTTP request; more is a 400, a log line and tnacos_http_refused_total (tnacos only)"],
   ["TNACOS_CONFIG_MAX_LONG_POLLS", "10000", "most HTTP config long polls held at once (a client that disconnects frees its slot at once); more get 503, a log line and tnacos_config_long_polls_refused_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_BUFFERED_BYTES", "268435456", "bytes of partly-received gRPC messages held at once, all connections together; beyond it the stream is refused (RESOURCE_EXHAUSTED), logged and counted in tnacos_grpc_buffer_refused_total (tnacos only)"],

@@ -99,6 +99,8 @@ export class H2PeerTransport implements PeerTransport {
       return;
     }
     const fromId = Number(stream.headers["x-tnacos-node-id"] ?? 0) || 0;
+    // The peer just dialed us, so it is up: our own link to it need not wait out its redial backoff.
+    this.links.get(String(stream.headers["x-tnacos-node-addr"] ?? ""))?.peerIsUp();
     stream.respond({ ":status": 200, "content-type": "application/grpc" });
     this.accepted.add(stream);
     const decoder = new FrameDecoder(o.maxFrameBytes);
@@ -162,6 +164,12 @@ class Link {
     this.addr = addr;
     this.o = o;
     this.stats = stats;
+  }
+
+  peerIsUp(): void {
+    if (this.stream) return;
+    this.nextDialAt = 0;
+    this.backoffMs = 100;
   }
 
   queueRaft(msgs: Message[]): void {

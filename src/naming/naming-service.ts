@@ -27,7 +27,7 @@ export type { ChangeCause };
  */
 export interface EphemeralReplica {
   /** A client this node owns changed (or, when the store no longer has it, was removed at `revision`). */
-  changedLocally(clientId: string, revision: number): void;
+  changedLocally(clientId: string, revision: number, cause: ChangeCause): void;
   /** Whether this node writes the HTTP-registered (beat) clients of a service now. */
   ownsHttp(serviceKey: string): boolean;
   /** Beat expiry is paused: the protection window after a membership change or a partition heal. */
@@ -176,14 +176,14 @@ export class NamingService {
     if (!c) return;
     const revision = c.revision + 1;
     const touched = this.ephemeral.remove(clientId);
-    this.replica.changedLocally(clientId, revision);
+    this.replica.changedLocally(clientId, revision, cause);
     for (const key of touched) this.changed(key, cause);
   }
 
   private writeLocal(clientId: string, kind: ClientKind, key: string, instances: PublishedInstance[], cause: ChangeCause): boolean {
     const revision = (this.ephemeral.client(clientId)?.revision ?? 0) + 1;
     if (!this.ephemeral.write(clientId, kind, this.selfId, revision, cause, key, instances)) return false;
-    this.replica.changedLocally(clientId, revision);
+    this.replica.changedLocally(clientId, revision, cause);
     this.changed(key, cause);
     return true;
   }
@@ -211,6 +211,20 @@ export class NamingService {
     // Owner and revision move even when no set changed (a takeover by a new owner).
     this.ephemeral.stamp(rec.id, rec.owner, rec.revision, rec.cause);
     for (const key of new Set(touched)) this.changed(key, rec.cause);
+  }
+
+  /**
+   * This node becomes the writer of an HTTP client whose owner left: a new revision in its name, and
+   * beat times starting now (its beats arrive here from now on).
+   */
+  adoptClient(clientId: string): void {
+    const c = this.ephemeral.client(clientId);
+    if (!c || c.owner === this.selfId) return;
+    const now = this.clock.monotonic();
+    for (const list of c.published.values()) for (const i of list) i.beatAtMs = now;
+    const revision = c.revision + 1;
+    this.ephemeral.stamp(clientId, this.selfId, revision, c.cause);
+    this.replica.changedLocally(clientId, revision, c.cause);
   }
 
   /** A client removed by its owner elsewhere, or dropped because its owner is gone. */
@@ -444,12 +458,20 @@ export class NamingService {
   }
 
   /** Counts for /operator/metrics and the catalog. */
-  stats(): { serviceCount: number; instanceCount: number; subscribeCount: number; clientCount: number; connectionBasedClientCount: number; ephemeralIpPortClientCount: number; persistentIpPortClientCount: number } {
+  stats(): {
+    serviceCount: number; instanceCount: number; subscribeCount: number; clientCount: number; connectionBasedClientCount: number;
+    ephemeralIpPortClientCount: number; persistentIpPortClientCount: number; responsibleClientCount: number; responsibleInstanceCount: number;
+  } {
     let conn = 0;
     let http = 0;
+    let ownClients = 0;
+    let ownInstances = 0;
     for (const c of this.ephemeral.clients()) {
       if (c.kind === "connection") conn++;
       else http++;
+      if (c.owner !== this.selfId) continue;
+      ownClients++;
+      for (const list of c.published.values()) ownInstances += list.length;
     }
     const persistentClients = new Set<string>();
     for (const k of this.persistent.keys()) for (const addr of this.persistent.get(k)!.instances.keys()) persistentClients.add(addr);
@@ -461,6 +483,9 @@ export class NamingService {
       connectionBasedClientCount: conn,
       ephemeralIpPortClientCount: http,
       persistentIpPortClientCount: persistentClients.size,
+      // Nacos: what this node is responsible for (persistent data is every node's).
+      responsibleClientCount: ownClients + persistentClients.size,
+      responsibleInstanceCount: ownInstances + this.persistent.instanceCount,
     };
   }
 

@@ -19,6 +19,8 @@ import type { Cancel } from "../../ports/clock.ts";
 import type { ModuleContext, ServerModule } from "../../module.ts";
 import { addPrometheusSdRoutes } from "../http/prometheus-sd-routes.ts";
 import { addNamingRoutes } from "../http/naming-routes.ts";
+import { createNamingForwarder } from "../http/naming-forward.ts";
+import { DistroHost } from "../../distro/distro-host.ts";
 import { registerNamingHandlers } from "./naming-handlers.ts";
 
 /**
@@ -51,7 +53,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
   };
 
   const naming = new NamingService({
-    clock: platform.clock, log, proposer, persistent,
+    clock: platform.clock, log, proposer, persistent, selfId: settings.raftNodeId,
     timing: { beatTimeoutMs: settings.namingHealthTimeoutSec * 1000, deleteTimeoutMs: settings.namingInstanceTimeoutSec * 1000 },
   });
   // Subscribers hear of persistent changes where they are applied: on every node.
@@ -82,8 +84,23 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
     guard.connectionLost(platform.clock.monotonic());
     naming.removeClient(conn.id, "disconnected");
   });
+  // The ephemeral registry across nodes (a lone node runs it too, with no peers: it owns everything).
+  let raftStarted = false;
+  const distro = new DistroHost({
+    selfId: settings.raftNodeId, naming, transport: ctx.peers, timer: platform.timer, log: log.child("distro"),
+    members: () => {
+      if (!raftStarted) return [];
+      const conf = ctx.replication.host().members();
+      return [...conf.voters, ...conf.learners];
+    },
+    timing: {
+      syncDelayMs: settings.distroSyncDelayMs, memberExpiryMs: settings.distroMemberExpiryMs, graceMs: settings.distroGraceMs,
+      protectMs: settings.distroProtectMs,
+    },
+  });
+  ctx.readiness.push(() => (distro.isReady() ? undefined : "the registry is still loading its snapshot from the other nodes"));
   registerNamingHandlers(ctx.registry, rt);
-  addNamingRoutes(ctx.routes, rt);
+  addNamingRoutes(ctx.routes, rt, createNamingForwarder(rt, distro, ctx.peers, log));
   addPrometheusSdRoutes(ctx.routes, naming);
 
   const probe = platform.probe
@@ -101,6 +118,8 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
         rt.udpEnabled = true;
       }
       const n = [...persistent.keys()].length;
+      raftStarted = true;
+      distro.start();
       guard.restart(platform.clock.monotonic());
       cancelBeats = platform.timer.every(beatCheckPeriodMs(naming.timing.beatTimeoutMs), () => checkBeats(naming, platform.clock.monotonic(), log));
       probe?.start();
@@ -108,6 +127,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       log.info("registry started", { persistentServices: n, pushProtection: guardOpts.enabled, warmupMs: guardOpts.warmupMs });
     },
     async stop() {
+      distro.stop();
       cancelBeats?.();
       probe?.stop();
       push.stop();

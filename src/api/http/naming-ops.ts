@@ -332,7 +332,7 @@ export function metrics(rt: NamingRuntime, p: Params): Record<string, unknown> {
   const s = rt.naming.stats();
   const m = rt.push.metrics;
   return {
-    status: "UP", ...s, responsibleInstanceCount: s.instanceCount, responsibleClientCount: s.clientCount,
+    status: "UP", ...s,
     pushCount: m.pushed, pushAckCount: m.acked, pushFailCount: m.failed, pushRetryCount: m.retried, pushDropCount: m.dropped, pushCoalescedCount: m.coalesced,
     pushPending: rt.push.inflightCount,
     emptyPushProtectedCount: m.protectedHeld, emptyPushReleasedCount: m.protectedReleased, emptyPushProtectedSubscribeCount: m.protectedSubscribeAnswers,

@@ -6,13 +6,18 @@ import { NamingError, V2 } from "../../naming/errors.ts";
 import type { NamingRuntime } from "../../naming/runtime.ts";
 import type { HttpRequest, HttpResponse } from "../../ports/net.ts";
 import type { HttpRoutes, Method } from "./app.ts";
+import type { NamingForwarder } from "./naming-forward.ts";
+import { runOwnedOp } from "./naming-forward.ts";
 import * as ops from "./naming-ops.ts";
 import { Params } from "./params.ts";
 import { json, text, v2error, v2ok } from "./respond.ts";
 
 type Op = (p: Params, req: HttpRequest) => Promise<HttpResponse> | HttpResponse;
 
-export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime): void {
+export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime, forwarder?: NamingForwarder): void {
+  // Writes of ephemeral instances run on the service's owner node (naming-forward.ts).
+  const owned = (op: Parameters<NamingForwarder["run"]>[0], p: Params, face: ops.Face) =>
+    forwarder ? forwarder.run(op, p, face) : runOwnedOp(rt, op, p, face);
   const v1 = (method: Method, path: string, op: Op) => {
     routes.add(method, `/nacos/v1/ns${path}`, async (req) => {
       const p = await Params.from(req);
@@ -43,13 +48,13 @@ export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime): void {
   const ok = text(200, "ok");
 
   // ---- v1 instances
-  v1("POST", "/instance", async (p) => (await ops.registerInstance(rt, p, "v1"), ok));
-  v1("DELETE", "/instance", async (p) => (await ops.deregisterInstance(rt, p, "v1"), ok));
-  v1("PUT", "/instance", async (p) => (await ops.updateInstance(rt, p, "v1"), ok));
-  v1("PATCH", "/instance", async (p) => (await ops.updateInstance(rt, p, "v1"), ok));
+  v1("POST", "/instance", async (p) => (await owned("register", p, "v1"), ok));
+  v1("DELETE", "/instance", async (p) => (await owned("deregister", p, "v1"), ok));
+  v1("PUT", "/instance", async (p) => (await owned("update", p, "v1"), ok));
+  v1("PATCH", "/instance", async (p) => (await owned("update", p, "v1"), ok));
   v1("GET", "/instance", (p) => json(200, ops.getInstance(rt, p, "v1")));
   v1("GET", "/instance/list", (p, req) => json(200, ops.listInstances(rt, p, req, "v1")));
-  v1("PUT", "/instance/beat", (p) => json(200, ops.beat(rt, p, "v1")));
+  v1("PUT", "/instance/beat", async (p) => json(200, await owned("beat", p, "v1")));
   // ---- v1 services
   v1("POST", "/service", async (p) => (await ops.createService(rt, p, "v1"), ok));
   v1("DELETE", "/service", async (p) => (await ops.deleteService(rt, p, "v1"), ok));
@@ -77,16 +82,16 @@ export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime): void {
   }
 
   // ---- v2
-  v2("POST", "/instance", async (p) => (await ops.registerInstance(rt, p, "v2"), "ok"));
-  v2("DELETE", "/instance", async (p) => (await ops.deregisterInstance(rt, p, "v2"), "ok"));
-  v2("PUT", "/instance", async (p) => (await ops.updateInstance(rt, p, "v2"), "ok"));
+  v2("POST", "/instance", async (p) => (await owned("register", p, "v2"), "ok"));
+  v2("DELETE", "/instance", async (p) => (await owned("deregister", p, "v2"), "ok"));
+  v2("PUT", "/instance", async (p) => (await owned("update", p, "v2"), "ok"));
   v2("GET", "/instance", (p) => ops.getInstance(rt, p, "v2"));
   v2("GET", "/instance/list", (p, req) => ops.listInstances(rt, p, req, "v2"));
   // The v2 beat answers the v1 JSON without the envelope.
   routes.add("PUT", "/nacos/v2/ns/instance/beat", async (req) => {
     const p = await Params.from(req);
     try {
-      return json(200, ops.beat(rt, p, "v2"));
+      return json(200, await owned("beat", p, "v2"));
     } catch (e) {
       if (e instanceof NamingError) return v2error(e.status, e.v2Code, "parameter validate error", e.message);
       throw e;

@@ -42,6 +42,17 @@ export class Params {
     return p;
   }
 
+  /** Parameters forwarded from another node (already decoded). */
+  static fromEntries(entries: Iterable<[string, string]>): Params {
+    const p = new Params();
+    for (const [k, v] of entries) {
+      if (typeof k !== "string" || typeof v !== "string") throw new Error("forwarded parameters must be strings");
+      if (++p.count > maxParams) throw new TooManyParams(`too many parameters: more than ${maxParams} (TNACOS_HTTP_MAX_PARAMS)`);
+      if (!p.raw.has(k)) p.raw.set(k, encodeURIComponent(v));
+    }
+    return p;
+  }
+
   private static async parse(req: HttpRequest): Promise<Params> {
     const p = new Params();
     const q = req.url.indexOf("?");

@@ -1,0 +1,387 @@
+/**
+ * The Distro core: the ephemeral registry across nodes, AP. Sans-I/O like the Raft core: `tick()`,
+ * `step(from, msg)` and `localChanged()` go in, messages come out of `takeOutbox()`; no clock, timer,
+ * randomness or I/O inside. The host (distro-host.ts) drives it; simulations drive it on virtual time.
+ *
+ * The rules it keeps:
+ * - Every node holds every client; each client has one owner, the only node that writes its revisions.
+ *   A gRPC connection's data belongs to the node holding the connection; an HTTP (beat) client's to
+ *   `ownerOf(service key, live members)`.
+ * - Owners send what changed to every live peer within `syncTicks`; every `pingTicks` each node sends a
+ *   digest of what it owns; a replica whose view differs twice in a row asks for exactly what differs.
+ * - A higher revision wins; at equal revisions the higher owner id wins (two owners only exist across a
+ *   partition). Removals leave tombstones so a late, older record cannot bring a client back.
+ * - A peer silent for `memberExpiryTicks` is down: the HTTP clients it owned are taken over by their new
+ *   owners at once, its connections' data is kept `graceTicks` longer (it may only be cut off) and
+ *   then dropped. Any membership change opens a protection window of `protectTicks` in which no beat
+ *   expires, so a restart or a healed partition never takes healthy instances offline.
+ * - A starting node asks every peer for a snapshot and is ready once each answered or is down.
+ */
+import { assert } from "../lib/assert.ts";
+import type { ChangeCause, Digest } from "../naming/ephemeral-store.ts";
+import type { ClientRecord } from "../naming/naming-service.ts";
+import type { DistroMessage, Gone } from "./messages.ts";
+import { ownerOf } from "./ownership.ts";
+
+export type NodeId = number;
+
+/** What the core reads and writes: the registry's ephemeral store, through its one door. */
+export interface DistroStore {
+  record(id: string): ClientRecord | undefined;
+  /** Owner and revision of a client, without building its record. */
+  version(id: string): { owner: NodeId; revision: number; kind: "connection" | "http" } | undefined;
+  apply(rec: ClientRecord): void;
+  remove(id: string, cause: ChangeCause): void;
+  digest(owner: NodeId): Digest;
+  /** (id, revision) of every client `owner` wrote. */
+  ownedBy(owner: NodeId): Iterable<[id: string, revision: number]>;
+  ids(): Iterable<string>;
+  /** HTTP clients with the service key they publish into and their current owner. */
+  httpClients(): Iterable<[id: string, serviceKey: string, owner: NodeId]>;
+  /** This node becomes the writer of an HTTP client (a new revision, fresh beat times). */
+  adopt(id: string): void;
+}
+
+export interface DistroOptions {
+  selfId: NodeId;
+  /** Changes are merged for at most this many ticks before they are sent. */
+  syncTicks: number;
+  pingTicks: number;
+  memberExpiryTicks: number;
+  graceTicks: number;
+  protectTicks: number;
+  snapshotRetryTicks: number;
+  /** Bound on records (and tombstones) per sync or snap message. */
+  maxRecordsPerMessage: number;
+  /** Bound on remembered removals; the oldest are forgotten first (verify still repairs). */
+  maxTombstones: number;
+}
+
+export const DISTRO_DEFAULTS = {
+  syncTicks: 1, pingTicks: 20, memberExpiryTicks: 100, graceTicks: 200, protectTicks: 600, snapshotRetryTicks: 40,
+  maxRecordsPerMessage: 2_000, maxTombstones: 100_000,
+};
+
+export interface Outgoing {
+  to: NodeId;
+  msg: DistroMessage;
+}
+
+interface Peer {
+  heardAt: number;
+  /** Tick it was marked down, or -1 while up. */
+  downSince: number;
+  /** Its connections' data was dropped after the grace period. */
+  dropped: boolean;
+  snapshotDone: boolean;
+  snapshotAskedAt: number;
+  /** Consecutive pings whose digest differed from our view of what it owns. */
+  mismatches: number;
+}
+
+export interface DistroStats {
+  syncsSent: number;
+  recordsSent: number;
+  recordsApplied: number;
+  recordsRejected: number;
+  removalsApplied: number;
+  verifyRequests: number;
+  takeovers: number;
+  droppedClients: number;
+  membershipChanges: number;
+}
+
+export class Distro {
+  private readonly o: DistroOptions;
+  private readonly store: DistroStore;
+  private now = 0;
+  private readonly peers = new Map<NodeId, Peer>();
+  /** Clients changed here since the last sync: id → revision (the removal revision when gone). */
+  private dirty = new Map<string, { revision: number; cause: ChangeCause }>();
+  private dirtySince = -1;
+  private readonly tombstones = new Map<string, number>();
+  private protectUntil: number;
+  private outbox: Outgoing[] = [];
+  private loaded = false;
+  /** Live members (self included), sorted: the HTTP ownership ring. */
+  private ring: NodeId[];
+  readonly stats: DistroStats = {
+    syncsSent: 0, recordsSent: 0, recordsApplied: 0, recordsRejected: 0, removalsApplied: 0, verifyRequests: 0, takeovers: 0,
+    droppedClients: 0, membershipChanges: 0,
+  };
+
+  constructor(o: DistroOptions, store: DistroStore) {
+    assert(o.syncTicks >= 1 && o.pingTicks >= 1 && o.memberExpiryTicks > o.pingTicks, "distro timing");
+    this.o = o;
+    this.store = store;
+    this.ring = [o.selfId];
+    // The first setMembers() with peers is a membership change and opens the window; a lone node has none.
+    this.protectUntil = 0;
+  }
+
+  // ---- inputs ----------------------------------------------------------------------------------
+
+  /** The cluster's members (from the Raft configuration); self may or may not be listed. */
+  setMembers(ids: readonly NodeId[]): void {
+    const want = new Set(ids.filter((id) => id !== this.o.selfId));
+    let changed = false;
+    for (const id of want) {
+      if (this.peers.has(id)) continue;
+      // Optimistic: a member is live until it stays silent for the expiry, so a start does not rehash.
+      this.peers.set(id, { heardAt: this.now, downSince: -1, dropped: false, snapshotDone: false, snapshotAskedAt: -Infinity, mismatches: 0 });
+      changed = true;
+    }
+    for (const id of [...this.peers.keys()]) {
+      if (want.has(id)) continue;
+      // A removed member is a down member: its connections get the grace period, its HTTP clients new owners.
+      this.peers.delete(id);
+      this.dropConnectionsOf(id);
+      changed = true;
+    }
+    if (changed) this.membershipChanged();
+  }
+
+  tick(): void {
+    this.now++;
+    for (const [id, p] of this.peers) {
+      if (p.downSince < 0 && this.now - p.heardAt > this.o.memberExpiryTicks) {
+        p.downSince = this.now;
+        p.mismatches = 0;
+        this.membershipChanged();
+      } else if (p.downSince >= 0 && !p.dropped && this.now - p.downSince >= this.o.graceTicks) {
+        p.dropped = true;
+        this.dropConnectionsOf(id);
+      }
+      if (!p.snapshotDone && p.downSince < 0 && this.now - p.snapshotAskedAt >= this.o.snapshotRetryTicks) {
+        p.snapshotAskedAt = this.now;
+        this.send(id, { t: "snapReq" });
+      }
+    }
+    if (this.now % this.o.pingTicks === 0) {
+      const d = this.store.digest(this.o.selfId);
+      for (const id of this.peers.keys()) this.send(id, { t: "ping", d });
+    }
+    if (this.dirty.size > 0 && this.now - this.dirtySince >= this.o.syncTicks) this.flush();
+    if (this.tombstones.size > this.o.maxTombstones) this.forgetOldestTombstones();
+  }
+
+  /** A client this node owns changed (or was removed, when the store no longer has it). */
+  localChanged(id: string, revision: number, cause: ChangeCause): void {
+    if (this.dirty.size === 0) this.dirtySince = this.now;
+    this.dirty.set(id, { revision, cause });
+    if (this.store.version(id)) this.tombstones.delete(id);
+    else this.tombstone(id, revision);
+  }
+
+  /**
+   * A peer answered a message of ours: it is alive even if its own messages cannot reach us yet (its
+   * link to a restarted node redials with backoff).
+   */
+  heard(from: NodeId): void {
+    const p = this.peers.get(from);
+    if (p) this.markHeard(from, p);
+  }
+
+  step(from: NodeId, msg: DistroMessage): void {
+    const p = this.peers.get(from);
+    if (!p) return; // not a member (yet, or any more): its word carries no weight
+    this.markHeard(from, p);
+    this.handle(from, p, msg);
+  }
+
+  private markHeard(from: NodeId, p: Peer): void {
+    p.heardAt = this.now;
+    if (p.downSince >= 0) {
+      p.downSince = -1;
+      p.dropped = false;
+      this.membershipChanged();
+      // A healed partition: both sides verify at once instead of waiting for the next ping.
+      this.send(from, { t: "ping", d: this.store.digest(this.o.selfId) });
+    }
+  }
+
+  private handle(from: NodeId, p: Peer, msg: DistroMessage): void {
+    switch (msg.t) {
+      case "sync":
+        for (const r of msg.recs) this.accept(r);
+        for (const g of msg.gone) this.acceptGone(from, g);
+        return;
+      case "ping": {
+        const mine = this.store.digest(from);
+        if (mine.n === msg.d.n && mine.x === msg.d.x && mine.s === msg.d.s) {
+          p.mismatches = 0;
+          return;
+        }
+        // Twice in a row: once could be a sync still in flight.
+        if (++p.mismatches < 2) return;
+        p.mismatches = 0;
+        this.stats.verifyRequests++;
+        this.send(from, { t: "have", ids: [...this.store.ownedBy(from)] });
+        return;
+      }
+      case "have":
+        return this.answerHave(from, msg.ids);
+      case "snapReq":
+        return this.answerSnapshot(from);
+      case "snap":
+        for (const r of msg.recs) this.accept(r);
+        if (msg.last) p.snapshotDone = true;
+        return;
+    }
+  }
+
+  // ---- outputs and queries -------------------------------------------------------------------
+
+  takeOutbox(): Outgoing[] {
+    const out = this.outbox;
+    this.outbox = [];
+    return out;
+  }
+
+  /** The node that writes the HTTP clients of a service now. */
+  ownerOfHttp(serviceKey: string): NodeId {
+    return ownerOf(serviceKey, this.ring);
+  }
+
+  ownsHttp(serviceKey: string): boolean {
+    return this.ownerOfHttp(serviceKey) === this.o.selfId;
+  }
+
+  expiryPaused(): boolean {
+    return this.now < this.protectUntil;
+  }
+
+  /**
+   * Every peer sent its snapshot or is down. Once true it stays true: after a partition heals the
+   * digests repair what differs while the node keeps serving.
+   */
+  isReady(): boolean {
+    if (this.loaded) return true;
+    for (const p of this.peers.values()) if (!p.snapshotDone && p.downSince < 0) return false;
+    this.loaded = true;
+    return true;
+  }
+
+  livePeers(): NodeId[] {
+    return [...this.peers].filter(([, p]) => p.downSince < 0).map(([id]) => id);
+  }
+
+  downPeers(): NodeId[] {
+    return [...this.peers].filter(([, p]) => p.downSince >= 0).map(([id]) => id);
+  }
+
+  get ticks(): number {
+    return this.now;
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private send(to: NodeId, msg: DistroMessage): void {
+    this.outbox.push({ to, msg });
+  }
+
+  /** Whether a record from the wire replaces what this node holds. */
+  private accept(r: ClientRecord): void {
+    // This node's connections are known only here: another node's copy of one is a leftover.
+    if (r.kind === "connection" && r.owner === this.o.selfId) return void this.stats.recordsRejected++;
+    const t = this.tombstones.get(r.id);
+    if (t !== undefined && t >= r.revision) return void this.stats.recordsRejected++;
+    const v = this.store.version(r.id);
+    if (v && (v.revision > r.revision || (v.revision === r.revision && v.owner >= r.owner))) return void this.stats.recordsRejected++;
+    this.tombstones.delete(r.id);
+    this.store.apply(r);
+    this.stats.recordsApplied++;
+  }
+
+  private acceptGone(from: NodeId, [id, revision, cause]: Gone): void {
+    const v = this.store.version(id);
+    if (v && (v.owner !== from || v.revision > revision)) return;
+    this.tombstone(id, revision);
+    if (!v) return;
+    this.store.remove(id, cause);
+    this.stats.removalsApplied++;
+  }
+
+  private tombstone(id: string, revision: number): void {
+    this.tombstones.delete(id); // re-insert: Map order is the forgetting order
+    this.tombstones.set(id, revision);
+  }
+
+  private forgetOldestTombstones(): void {
+    for (const id of this.tombstones.keys()) {
+      if (this.tombstones.size <= this.o.maxTombstones) return;
+      this.tombstones.delete(id);
+    }
+  }
+
+  private flush(): void {
+    const recs: ClientRecord[] = [];
+    const gone: Gone[] = [];
+    for (const [id, d] of this.dirty) {
+      const r = this.store.record(id);
+      // Only what this node still writes: a client taken over elsewhere since is not ours to send.
+      if (r) {
+        if (r.owner === this.o.selfId) recs.push(r);
+      } else gone.push([id, d.revision, d.cause]);
+    }
+    this.dirty = new Map();
+    this.dirtySince = -1;
+    const live = this.livePeers();
+    for (const [part, removals] of this.chunks(recs, gone)) {
+      for (const id of live) this.send(id, { t: "sync", recs: part, gone: removals });
+      this.stats.syncsSent += live.length;
+      this.stats.recordsSent += part.length * live.length;
+    }
+  }
+
+  private *chunks(recs: ClientRecord[], gone: Gone[]): IterableIterator<[ClientRecord[], Gone[]]> {
+    const max = this.o.maxRecordsPerMessage;
+    for (let at = 0; at < Math.max(recs.length, gone.length); at += max) yield [recs.slice(at, at + max), gone.slice(at, at + max)];
+  }
+
+  private answerHave(from: NodeId, ids: [string, number][]): void {
+    const theirs = new Map(ids);
+    const recs: ClientRecord[] = [];
+    const gone: Gone[] = [];
+    for (const [id, revision] of this.store.ownedBy(this.o.selfId)) {
+      if (theirs.get(id) !== revision) recs.push(this.store.record(id)!);
+      theirs.delete(id);
+    }
+    // What they hold in our name and we do not: removed here (or a leftover of an earlier run).
+    for (const [id, revision] of theirs) gone.push([id, Math.max(revision, this.tombstones.get(id) ?? 0), "lost"]);
+    for (const [part, removals] of this.chunks(recs, gone)) this.send(from, { t: "sync", recs: part, gone: removals });
+  }
+
+  private answerSnapshot(to: NodeId): void {
+    let part: ClientRecord[] = [];
+    for (const id of this.store.ids()) {
+      const r = this.store.record(id);
+      if (!r) continue;
+      part.push(r);
+      if (part.length >= this.o.maxRecordsPerMessage) {
+        this.send(to, { t: "snap", recs: part, last: false });
+        part = [];
+      }
+    }
+    this.send(to, { t: "snap", recs: part, last: true });
+  }
+
+  /** After the live set changed: a new ring, a protection window, and adoption of orphaned HTTP clients. */
+  private membershipChanged(): void {
+    this.stats.membershipChanges++;
+    this.ring = [this.o.selfId, ...this.livePeers()].sort((a, b) => a - b);
+    this.protectUntil = Math.max(this.protectUntil, this.now + this.o.protectTicks);
+    for (const [id, key, owner] of [...this.store.httpClients()]) {
+      if (owner === this.o.selfId || !this.ownsHttp(key)) continue;
+      this.store.adopt(id);
+      this.stats.takeovers++;
+    }
+  }
+
+  private dropConnectionsOf(owner: NodeId): void {
+    const ids: string[] = [];
+    for (const [id] of this.store.ownedBy(owner)) if (this.store.version(id)?.kind === "connection") ids.push(id);
+    for (const id of ids) this.store.remove(id, "lost");
+    this.stats.droppedClients += ids.length;
+  }
+}
