@@ -20,7 +20,7 @@ import type { ModuleContext, ServerModule } from "../../module.ts";
 import { addPrometheusSdRoutes } from "../http/prometheus-sd-routes.ts";
 import { addNamingRoutes } from "../http/naming-routes.ts";
 import { createNamingForwarder } from "../http/naming-forward.ts";
-import { DistroHost } from "../../distro/distro-host.ts";
+import { DistroHost } from "../../cluster/distro-host.ts";
 import { registerNamingHandlers } from "./naming-handlers.ts";
 
 /**

@@ -9,7 +9,7 @@
  */
 import { decodeJson, encodeJson } from "../../cluster/host-wire.ts";
 import type { PeerTransport } from "../../cluster/transport.ts";
-import type { DistroHost } from "../../distro/distro-host.ts";
+import type { DistroHost } from "../../cluster/distro-host.ts";
 import { NamingError, V2 } from "../../naming/errors.ts";
 import { serviceKey, splitGrouped } from "../../naming/model.ts";
 import { checkService } from "../../naming/checks.ts";

@@ -6,16 +6,16 @@
  *
  * A lost or refused message is only counted: the next digest comparison finds what it carried.
  */
-import { decodeJson, encodeJson } from "../cluster/host-wire.ts";
-import type { PeerTransport } from "../cluster/transport.ts";
+import { decodeJson, encodeJson } from "./host-wire.ts";
+import type { PeerTransport } from "./transport.ts";
 import type { ChangeCause } from "../naming/ephemeral-store.ts";
 import type { EphemeralReplica, NamingService } from "../naming/naming-service.ts";
 import type { Cancel, Timer } from "../ports/clock.ts";
 import type { Log } from "../ports/log.ts";
 import type { Member } from "../raft/types.ts";
-import { Distro, DISTRO_DEFAULTS, type DistroOptions, type NodeId } from "./distro.ts";
-import { BadDistroMessage, checkMessage } from "./messages.ts";
-import { NamingDistroStore } from "./naming-store.ts";
+import { Distro, DISTRO_DEFAULTS, type DistroOptions, type NodeId } from "../distro/distro.ts";
+import { BadDistroMessage, checkMessage } from "../distro/messages.ts";
+import { NamingDistroStore } from "../distro/naming-store.ts";
 
 export const DISTRO_METHOD = "distro";
 
