@@ -13,6 +13,7 @@ import type { EphemeralReplica, NamingService } from "../naming/naming-service.t
 import type { Cancel, Timer } from "../ports/clock.ts";
 import type { Log } from "../ports/log.ts";
 import type { Member } from "../raft/types.ts";
+import { metrics } from "../lib/metrics.ts";
 import { Distro, DISTRO_DEFAULTS, type DistroOptions, type NodeId } from "../distro/distro.ts";
 import { BadDistroMessage, checkMessage } from "../distro/messages.ts";
 import { NamingDistroStore } from "../distro/naming-store.ts";
@@ -128,6 +129,36 @@ export class DistroHost implements EphemeralReplica {
 
   isReady(): boolean {
     return this.core.isReady();
+  }
+
+  /** Prometheus series (tnacos_distro_*), filled at each scrape from the core's and the host's counts. */
+  collectMetrics(): void {
+    const members = metrics.gauge("tnacos_distro_members", "other cluster members by Distro state (up: heard within the member expiry)");
+    const ready = metrics.gauge("tnacos_distro_ready", "1 once this node has loaded the registry from its peers");
+    const paused = metrics.gauge("tnacos_distro_expiry_paused", "1 while beat expiry is paused by the protection window after a membership change");
+    const counters: [keyof Distro["stats"] | keyof DistroHost["counters"], string][] = [
+      ["recordsSent", "client records sent to peers (one per peer)"], ["recordsApplied", "client records from peers that replaced local ones"],
+      ["recordsRejected", "client records from peers older than what this node holds"], ["removalsApplied", "client removals from peers applied"],
+      ["verifyRequests", "digest mismatches that asked an owner for what differs"], ["takeovers", "HTTP clients this node took over from a down owner"],
+      ["droppedClients", "clients of down nodes dropped after the grace period"], ["membershipChanges", "changes of the live member set"],
+      ["dropped", "messages not sent: too many in flight to the peer"], ["failed", "messages that failed or timed out"],
+      ["badMessages", "malformed messages refused"],
+    ];
+    const series = counters.map(([k, help]) => {
+      const name = `tnacos_distro_${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+      return { k, c: metrics.counter(name, help), last: 0 };
+    });
+    metrics.onCollect(() => {
+      members.set(this.core.livePeers().length, { state: "up" });
+      members.set(this.core.downPeers().length, { state: "down" });
+      ready.set(this.core.isReady() ? 1 : 0);
+      paused.set(this.core.expiryPaused() ? 1 : 0);
+      for (const s of series) {
+        const v = (this.core.stats as unknown as Record<string, number>)[s.k] ?? (this.counters as Record<string, number>)[s.k] ?? 0;
+        if (v > s.last) s.c.inc(undefined, v - s.last);
+        s.last = v;
+      }
+    });
   }
 
   // ---- internals -----------------------------------------------------------------------------

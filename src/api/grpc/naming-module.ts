@@ -98,6 +98,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       protectMs: settings.distroProtectMs,
     },
   });
+  if (settings.enableMetrics) distro.collectMetrics();
   ctx.readiness.push(() => (distro.isReady() ? undefined : "the registry is still loading its snapshot from the other nodes"));
   registerNamingHandlers(ctx.registry, rt);
   addNamingRoutes(ctx.routes, rt, createNamingForwarder(rt, distro, ctx.peers, log));
