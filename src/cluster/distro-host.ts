@@ -109,8 +109,8 @@ export class DistroHost implements EphemeralReplica {
 
   // ---- EphemeralReplica ----------------------------------------------------------------------
 
-  changedLocally(clientId: string, revision: number, cause: ChangeCause): void {
-    this.core.localChanged(clientId, revision, cause);
+  changedLocally(clientId: string, revision: number, cause: ChangeCause, serviceKey?: string): void {
+    this.core.localChanged(clientId, revision, cause, serviceKey);
   }
 
   ownsHttp(serviceKey: string): boolean {

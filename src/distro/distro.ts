@@ -27,7 +27,8 @@ export type NodeId = number;
 
 /** What the core reads and writes: the registry's ephemeral store, through its one door. */
 export interface DistroStore {
-  record(id: string): ClientRecord | undefined;
+  /** The whole client, or (delta) only `keys` as a change since revision `base`. */
+  record(id: string, delta?: { base: number; keys: Iterable<string> }): ClientRecord | undefined;
   /** Owner and revision of a client, without building its record. */
   version(id: string): { owner: NodeId; revision: number; kind: "connection" | "http" } | undefined;
   apply(rec: ClientRecord): void;
@@ -96,8 +97,11 @@ export class Distro {
   private readonly store: DistroStore;
   private now = 0;
   private readonly peers = new Map<NodeId, Peer>();
-  /** Clients changed here since the last sync: id → revision (the removal revision when gone). */
-  private dirty = new Map<string, { revision: number; cause: ChangeCause }>();
+  /**
+   * Clients changed here since the last sync: id → revision (the removal revision when gone), the
+   * revision peers hold (`base`), and the services that changed (null: the whole client).
+   */
+  private dirty = new Map<string, { revision: number; cause: ChangeCause; base: number; keys: Set<string> | null }>();
   private dirtySince = -1;
   private readonly tombstones = new Map<string, number>();
   private protectUntil: number;
@@ -165,10 +169,17 @@ export class Distro {
     if (this.tombstones.size > this.o.maxTombstones) this.forgetOldestTombstones();
   }
 
-  /** A client this node owns changed (or was removed, when the store no longer has it). */
-  localChanged(id: string, revision: number, cause: ChangeCause): void {
+  /** A client this node owns changed in one service (or as a whole), or was removed (the store no longer has it). */
+  localChanged(id: string, revision: number, cause: ChangeCause, serviceKey?: string): void {
     if (this.dirty.size === 0) this.dirtySince = this.now;
-    this.dirty.set(id, { revision, cause });
+    const d = this.dirty.get(id);
+    if (!d) this.dirty.set(id, { revision, cause, base: revision - 1, keys: serviceKey === undefined ? null : new Set([serviceKey]) });
+    else {
+      d.revision = revision;
+      d.cause = cause;
+      if (serviceKey === undefined) d.keys = null;
+      else d.keys?.add(serviceKey);
+    }
     if (this.store.version(id)) this.tombstones.delete(id);
     else this.tombstone(id, revision);
   }
@@ -202,10 +213,15 @@ export class Distro {
 
   private handle(from: NodeId, p: Peer, msg: DistroMessage): void {
     switch (msg.t) {
-      case "sync":
-        for (const r of msg.recs) this.accept(r);
+      case "sync": {
+        const wanted: string[] = [];
+        for (const r of msg.recs) if (!this.accept(r)) wanted.push(r.id);
         for (const g of msg.gone) this.acceptGone(from, g);
+        if (wanted.length > 0) this.send(from, { t: "want", ids: wanted });
         return;
+      }
+      case "want":
+        return this.answerWant(from, msg.ids);
       case "ping": {
         const mine = this.store.digest(from);
         if (mine.n === msg.d.n && mine.x === msg.d.x && mine.s === msg.d.s) {
@@ -280,17 +296,42 @@ export class Distro {
     this.outbox.push({ to, msg });
   }
 
-  /** Whether a record from the wire replaces what this node holds. */
-  private accept(r: ClientRecord): void {
+  /**
+   * Applies a record from the wire if it is newer than what this node holds. Returns false only for a
+   * change (delta) this node cannot apply because it lacks the revision it builds on: the caller then
+   * asks the owner for the whole client.
+   */
+  private accept(r: ClientRecord): boolean {
     // This node's connections are known only here: another node's copy of one is a leftover.
-    if (r.kind === "connection" && r.owner === this.o.selfId) return void this.stats.recordsRejected++;
+    if (r.kind === "connection" && r.owner === this.o.selfId) return this.rejected();
     const t = this.tombstones.get(r.id);
-    if (t !== undefined && t >= r.revision) return void this.stats.recordsRejected++;
+    if (t !== undefined && t >= r.revision) return this.rejected();
     const v = this.store.version(r.id);
-    if (v && (v.revision > r.revision || (v.revision === r.revision && v.owner >= r.owner))) return void this.stats.recordsRejected++;
+    if (v && (v.revision > r.revision || (v.revision === r.revision && v.owner >= r.owner))) return this.rejected();
+    if (r.base !== undefined && (v?.revision ?? 0) !== r.base) return false;
     this.tombstones.delete(r.id);
     this.store.apply(r);
     this.stats.recordsApplied++;
+    return true;
+  }
+
+  private rejected(): true {
+    this.stats.recordsRejected++;
+    return true;
+  }
+
+  private answerWant(to: NodeId, ids: string[]): void {
+    const recs: ClientRecord[] = [];
+    const gone: Gone[] = [];
+    for (const id of ids) {
+      const r = this.store.record(id);
+      if (r) recs.push(r);
+      else {
+        const t = this.tombstones.get(id);
+        if (t !== undefined) gone.push([id, t, "update"]);
+      }
+    }
+    for (const [part, removals] of this.chunks(recs, gone)) this.send(to, { t: "sync", recs: part, gone: removals });
   }
 
   private acceptGone(from: NodeId, [id, revision, cause]: Gone): void {
@@ -315,18 +356,20 @@ export class Distro {
   }
 
   private flush(): void {
+    const dirty = this.dirty;
+    this.dirty = new Map();
+    this.dirtySince = -1;
+    const live = this.livePeers();
+    if (live.length === 0) return; // alone: nothing to tell; a peer that comes back verifies by digest
     const recs: ClientRecord[] = [];
     const gone: Gone[] = [];
-    for (const [id, d] of this.dirty) {
-      const r = this.store.record(id);
+    for (const [id, d] of dirty) {
+      const r = this.store.record(id, d.keys ? { base: d.base, keys: d.keys } : undefined);
       // Only what this node still writes: a client taken over elsewhere since is not ours to send.
       if (r) {
         if (r.owner === this.o.selfId) recs.push(r);
       } else gone.push([id, d.revision, d.cause]);
     }
-    this.dirty = new Map();
-    this.dirtySince = -1;
-    const live = this.livePeers();
     for (const [part, removals] of this.chunks(recs, gone)) {
       for (const id of live) this.send(id, { t: "sync", recs: part, gone: removals });
       this.stats.syncsSent += live.length;

@@ -7,6 +7,7 @@
  *   ping  every node → every peer, periodically: "I am alive, and this is the digest of what I own"
  *   have  replica → owner, after the owner's digest differed twice: the (id, revision) pairs it holds
  *         of that owner; the owner answers with a sync of exactly what differs
+ *   want  replica → owner: a change arrived for a revision it does not hold; send the whole client
  *   snapReq / snap  a starting node asks each peer for everything it holds, in bounded chunks
  */
 import type { ChangeCause, ClientKind, Digest } from "../naming/ephemeral-store.ts";
@@ -19,6 +20,7 @@ export type DistroMessage =
   | { t: "sync"; recs: ClientRecord[]; gone: Gone[] }
   | { t: "ping"; d: Digest }
   | { t: "have"; ids: [id: string, revision: number][] }
+  | { t: "want"; ids: string[] }
   | { t: "snapReq" }
   | { t: "snap"; recs: ClientRecord[]; last: boolean };
 
@@ -72,10 +74,12 @@ function record(v: unknown): ClientRecord {
     if (s[1].length > 1000) fail("more than 1000 instances in one service entry");
     return [str(s[0], "service key"), s[1].map(instance)];
   });
-  return {
+  const rec: ClientRecord = {
     id: str(v.id, "record id"), kind: v.kind as ClientKind, owner: nat(v.owner, "record owner"), revision: nat(v.revision, "record revision"),
     cause: v.cause as ChangeCause, services,
   };
+  if (v.base !== undefined) rec.base = nat(v.base, "record base");
+  return rec;
 }
 
 /** Checks a decoded JSON value; throws BadDistroMessage naming the first problem. */
@@ -100,6 +104,10 @@ export function checkMessage(v: unknown): DistroMessage {
         if (!Array.isArray(e) || e.length !== 2) fail("have entry");
         return [str(e[0], "have id"), nat(e[1], "have revision")];
       }) };
+    }
+    case "want": {
+      if (!Array.isArray(v.ids)) fail("want ids");
+      return { t: "want", ids: v.ids.map((id: unknown) => str(id, "want id")) };
     }
     case "snapReq":
       return { t: "snapReq" };

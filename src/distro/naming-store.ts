@@ -10,8 +10,8 @@ export class NamingDistroStore implements DistroStore {
     this.naming = naming;
   }
 
-  record(id: string): ClientRecord | undefined {
-    return this.naming.recordOf(id);
+  record(id: string, delta?: { base: number; keys: Iterable<string> }): ClientRecord | undefined {
+    return this.naming.recordOf(id, delta);
   }
 
   version(id: string): { owner: NodeId; revision: number; kind: "connection" | "http" } | undefined {

@@ -26,8 +26,11 @@ export type { ChangeCause };
  * SINGLE_NODE: it owns everything and never pauses expiry.
  */
 export interface EphemeralReplica {
-  /** A client this node owns changed (or, when the store no longer has it, was removed at `revision`). */
-  changedLocally(clientId: string, revision: number, cause: ChangeCause): void;
+  /**
+   * A client this node owns changed (or, when the store no longer has it, was removed at `revision`):
+   * in the one service `serviceKey` only, or (undefined) as a whole.
+   */
+  changedLocally(clientId: string, revision: number, cause: ChangeCause, serviceKey?: string): void;
   /** Whether this node writes the HTTP-registered (beat) clients of a service now. */
   ownsHttp(serviceKey: string): boolean;
   /** Beat expiry is paused: the protection window after a membership change or a partition heal. */
@@ -36,7 +39,11 @@ export interface EphemeralReplica {
 
 export const SINGLE_NODE: EphemeralReplica = { changedLocally: () => undefined, ownsHttp: () => true, expiryPaused: () => false };
 
-/** A client as replicas receive it: its whole published set at one revision. */
+/**
+ * A client as replicas receive it at one revision: its whole published set, or (with `base`) only the
+ * services that changed since revision `base` (an empty list: it left that service). A client that
+ * publishes into many services (a Dubbo application) then costs its changes, not its size.
+ */
 export interface ClientRecord {
   id: string;
   kind: ClientKind;
@@ -44,6 +51,7 @@ export interface ClientRecord {
   revision: number;
   cause: ChangeCause;
   services: [serviceKey: string, instances: Instance[]][];
+  base?: number;
 }
 
 export type ChangeListener = (key: string, cause: ChangeCause) => void;
@@ -183,7 +191,7 @@ export class NamingService {
   private writeLocal(clientId: string, kind: ClientKind, key: string, instances: PublishedInstance[], cause: ChangeCause): boolean {
     const revision = (this.ephemeral.client(clientId)?.revision ?? 0) + 1;
     if (!this.ephemeral.write(clientId, kind, this.selfId, revision, cause, key, instances)) return false;
-    this.replica.changedLocally(clientId, revision, cause);
+    this.replica.changedLocally(clientId, revision, cause, key);
     this.changed(key, cause);
     return true;
   }
@@ -197,13 +205,13 @@ export class NamingService {
     const next = new Map(rec.services);
     for (const [key, list] of next) {
       const prev = this.ephemeral.client(rec.id)?.published.get(key);
-      const same = prev !== undefined && prev.length === list.length && prev.every((o, n) => sameInstanceValue(o, list[n]));
-      const published = same ? prev : list.map((i) => ({ ...i, ephemeral: true, beatAtMs: now }));
+      const same = prev === undefined ? list.length === 0 : prev.length === list.length && prev.every((o, n) => sameInstanceValue(o, list[n]));
+      const published = same ? (prev ?? []) : list.map((i) => ({ ...i, ephemeral: true, beatAtMs: now }));
       this.ephemeral.write(rec.id, rec.kind, rec.owner, rec.revision, rec.cause, key, published);
       if (!same) touched.push(key);
     }
     for (const key of [...(this.ephemeral.client(rec.id)?.published.keys() ?? [])]) {
-      if (next.has(key)) continue;
+      if (next.has(key) || rec.base !== undefined) continue;
       this.ephemeral.write(rec.id, rec.kind, rec.owner, rec.revision, rec.cause, key, []);
       touched.push(key);
     }
@@ -232,13 +240,19 @@ export class NamingService {
     for (const key of this.ephemeral.remove(clientId)) this.changed(key, cause);
   }
 
-  /** The record Distro sends for a client. */
-  recordOf(clientId: string): ClientRecord | undefined {
+  /** The record Distro sends for a client: whole, or only `keys` as a change since revision `base`. */
+  recordOf(clientId: string, delta?: { base: number; keys: Iterable<string> }): ClientRecord | undefined {
     const c = this.ephemeral.client(clientId);
     if (!c) return undefined;
     const services: ClientRecord["services"] = [];
-    for (const [key, list] of c.published) services.push([key, list.map(wireInstance)]);
-    return { id: c.id, kind: c.kind, owner: c.owner, revision: c.revision, cause: c.cause, services };
+    const rec: ClientRecord = { id: c.id, kind: c.kind, owner: c.owner, revision: c.revision, cause: c.cause, services };
+    if (delta) {
+      rec.base = delta.base;
+      for (const key of delta.keys) services.push([key, (c.published.get(key) ?? []).map(wireInstance)]);
+    } else {
+      for (const [key, list] of c.published) services.push([key, list.map(wireInstance)]);
+    }
+    return rec;
   }
 
   // ---- persistent publishing (through propose) ---------------------------------------------------
