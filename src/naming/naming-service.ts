@@ -237,8 +237,15 @@ export class NamingService {
 
   /** A client removed by its owner elsewhere, or dropped because its owner is gone. */
   removeReplica(clientId: string, cause: ChangeCause): void {
-    for (const key of this.ephemeral.remove(clientId)) this.changed(key, cause);
+    const kind = this.ephemeral.client(clientId)?.kind;
+    const touched = this.ephemeral.remove(clientId);
+    // A connection closed on another node counts towards a reconnect storm here too (push-guard.ts).
+    if (kind === "connection" && cause === "disconnected") this.remoteDisconnect?.();
+    for (const key of touched) this.changed(key, cause);
   }
+
+  /** Hears of connections closed on other nodes (set by the registry module: the push guard's storm detector). */
+  remoteDisconnect: (() => void) | undefined;
 
   /** The record Distro sends for a client: whole, or only `keys` as a change since revision `base`. */
   recordOf(clientId: string, delta?: { base: number; keys: Iterable<string> }): ClientRecord | undefined {

@@ -160,4 +160,41 @@ t("a restarted node loads the registry from its peers before it reports ready", 
   }
 });
 
+t("with the other two nodes down, the last one still answers, registers, subscribes and pushes (AP)", async () => {
+  const nodes = await startCluster(3, ENV);
+  const clients: { close(): void }[] = [];
+  try {
+    const [n1, n2, n3] = nodes;
+    const svc = { namespace: "public", groupName: "DEFAULT_GROUP", serviceName: "distro.alone" };
+    const inst = (ip: string) => ({ ip, port: 9100, weight: 1, enabled: true, healthy: true, ephemeral: true, clusterName: "DEFAULT", metadata: {} });
+    const on1 = await namingClient(n1.grpcPort);
+    clients.push(on1);
+    await on1.request("InstanceRequest", { ...svc, type: "registerInstance", instance: inst("10.4.0.1") });
+    assert.is((await http(n2.httpUrl, "POST", "/nacos/v1/ns/instance", { ip: "10.4.0.2", port: 9100, serviceName: "distro.alone" })).text, "ok");
+    await until("both on node 1", async () => (await hostsOf(n1.httpUrl, "distro.alone")).length === 2, 5000);
+    n2.kill("SIGKILL");
+    n3.kill("SIGKILL");
+    await Promise.all([n2.exited, n3.exited]);
+    // Reads, new registrations (gRPC and HTTP, whoever owned the service) and subscriptions keep working.
+    const sub = await namingClient(n1.grpcPort);
+    clients.push(sub);
+    const answer = await sub.request("SubscribeServiceRequest", { ...svc, subscribe: true, clusters: "" });
+    assert.is(answer.body.resultCode, 200);
+    const later = await namingClient(n1.grpcPort);
+    clients.push(later);
+    const r = await later.request("InstanceRequest", { ...svc, type: "registerInstance", instance: inst("10.4.0.3") });
+    assert.is(r.body.resultCode, 200, JSON.stringify(r.body));
+    assert.is((await http(n1.httpUrl, "POST", "/nacos/v1/ns/instance", { ip: "10.4.0.4", port: 9100, serviceName: "distro.alone" })).text, "ok");
+    await until("the subscriber pushed the new instances", () => sub.pushes.some((m) => pushedIps(m).includes("10.4.0.3") && pushedIps(m).includes("10.4.0.4")), 10_000);
+    const hosts = ips(await hostsOf(n1.httpUrl, "distro.alone"));
+    assert.ok(hosts.includes("10.4.0.1:9100") && hosts.includes("10.4.0.3:9100") && hosts.includes("10.4.0.4:9100"), hosts.join(","));
+    // The HTTP instance registered on the dead node 2 was taken over and is still listed, healthy.
+    const kept = (await hostsOf(n1.httpUrl, "distro.alone")).find((h: { ip: string }) => h.ip === "10.4.0.2");
+    assert.ok(kept?.healthy, "node 2's HTTP instance is still listed and healthy (protection window, then node 1 owns it)");
+  } finally {
+    for (const c of clients) c.close();
+    await stopAll(nodes);
+  }
+});
+
 t.run();

@@ -80,6 +80,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
     naming, push, guard, clock: platform.clock, log, switches: defaultSwitches(guardOpts), udpEnabled: false,
   };
 
+  naming.remoteDisconnect = () => guard.connectionLost(platform.clock.monotonic());
   connections.onDisconnected((conn) => {
     guard.connectionLost(platform.clock.monotonic());
     naming.removeClient(conn.id, "disconnected");
