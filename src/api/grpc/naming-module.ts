@@ -22,6 +22,7 @@ import { addNamingRoutes } from "../http/naming-routes.ts";
 import { createNamingForwarder } from "../http/naming-forward.ts";
 import { DistroHost } from "../../cluster/distro-host.ts";
 import { registerNamingHandlers } from "./naming-handlers.ts";
+import { collectNamingMetrics } from "./naming-metrics.ts";
 
 /**
  * Optional settings the registry honours when settings.ts provides them (env names in the comment);
@@ -99,7 +100,10 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       protectMs: settings.distroProtectMs,
     },
   });
-  if (settings.enableMetrics) distro.collectMetrics();
+  if (settings.enableMetrics) {
+    distro.collectMetrics();
+    collectNamingMetrics(rt);
+  }
   ctx.readiness.push(() => (distro.isReady() ? undefined : "the registry is still loading its snapshot from the other nodes"));
   registerNamingHandlers(ctx.registry, rt);
   addNamingRoutes(ctx.routes, rt, createNamingForwarder(rt, distro, ctx.peers, log));
