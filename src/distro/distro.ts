@@ -262,6 +262,11 @@ export class Distro {
     return true;
   }
 
+  /** The revision a client was removed at here, 0 when no tombstone is remembered. */
+  tombstoneOf(id: string): number {
+    return this.tombstones.get(id) ?? 0;
+  }
+
   livePeers(): NodeId[] {
     return [...this.peers].filter(([, p]) => p.downSince < 0).map(([id]) => id);
   }

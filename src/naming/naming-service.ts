@@ -32,9 +32,17 @@ export interface EphemeralReplica {
   ownsHttp(serviceKey: string): boolean;
   /** Beat expiry is paused: the protection window after a membership change or a partition heal. */
   expiryPaused(): boolean;
+  /**
+   * The revision at which this node last saw the client removed (its tombstone), 0 if none. A client
+   * written again (an HTTP instance re-registered under the same id) continues above it: starting again
+   * at 1 would make every replica holding the tombstone take the new record for a late old one.
+   */
+  removedRevision(clientId: string): number;
 }
 
-export const SINGLE_NODE: EphemeralReplica = { changedLocally: () => undefined, ownsHttp: () => true, expiryPaused: () => false };
+export const SINGLE_NODE: EphemeralReplica = {
+  changedLocally: () => undefined, ownsHttp: () => true, expiryPaused: () => false, removedRevision: () => 0,
+};
 
 /** A client as replicas receive it: its whole published set at one revision. */
 export interface ClientRecord {
@@ -181,7 +189,7 @@ export class NamingService {
   }
 
   private writeLocal(clientId: string, kind: ClientKind, key: string, instances: PublishedInstance[], cause: ChangeCause): boolean {
-    const revision = (this.ephemeral.client(clientId)?.revision ?? 0) + 1;
+    const revision = (this.ephemeral.client(clientId)?.revision ?? this.replica.removedRevision(clientId)) + 1;
     if (!this.ephemeral.write(clientId, kind, this.selfId, revision, cause, key, instances)) return false;
     this.replica.changedLocally(clientId, revision, cause);
     this.changed(key, cause);
