@@ -290,7 +290,11 @@ export class Distro {
     // This node's connections are known only here: another node's copy of one is a leftover.
     if (r.kind === "connection" && r.owner === this.o.selfId) return void this.stats.recordsRejected++;
     const t = this.tombstones.get(r.id);
-    if (t !== undefined && t >= r.revision) return void this.stats.recordsRejected++;
+    // Strictly older only: the owner's own removal is always above its last record (revision + 1), so an
+    // equal revision is another owner's concurrent write across a partition, which the owner could not
+    // see; rejecting it here while the others (who ignore a removal not from the record's owner) keep
+    // it would leave this node without the client for good.
+    if (t !== undefined && t > r.revision) return void this.stats.recordsRejected++;
     const v = this.store.version(r.id);
     if (v && (v.revision > r.revision || (v.revision === r.revision && v.owner >= r.owner))) return void this.stats.recordsRejected++;
     this.tombstones.delete(r.id);
@@ -300,7 +304,10 @@ export class Distro {
 
   private acceptGone(from: NodeId, [id, revision, cause]: Gone): void {
     const v = this.store.version(id);
-    if (v && (v.owner !== from || v.revision > revision)) return;
+    // A higher revision wins, whoever wrote it, as for records: the HTTP owner's expiry of a client
+    // another node wrote while cut off from it (the forwarder's fallback) must reach the nodes holding
+    // that node's copy, or they keep it for good (its writer is not the owner and never expires it).
+    if (v && (v.owner === from ? v.revision > revision : v.revision >= revision)) return;
     this.tombstone(id, revision);
     if (!v) return;
     this.store.remove(id, cause);

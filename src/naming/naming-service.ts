@@ -189,7 +189,11 @@ export class NamingService {
   }
 
   private writeLocal(clientId: string, kind: ClientKind, key: string, instances: PublishedInstance[], cause: ChangeCause): boolean {
-    const revision = (this.ephemeral.client(clientId)?.revision ?? this.replica.removedRevision(clientId)) + 1;
+    // A client new here starts above its tombstone and above the wall clock: a node restarted with no
+    // memory of tombstones would otherwise write revision 1 again, which every peer still holding the
+    // tombstone of the previous life refuses for good (the digests cannot repair what is refused).
+    const c = this.ephemeral.client(clientId);
+    const revision = c ? c.revision + 1 : Math.max(this.replica.removedRevision(clientId) + 1, Math.floor(this.clock.now()));
     if (!this.ephemeral.write(clientId, kind, this.selfId, revision, cause, key, instances)) return false;
     this.replica.changedLocally(clientId, revision, cause);
     this.changed(key, cause);

@@ -357,9 +357,13 @@ export class DistroCluster {
     // (c)
     for (const d of this.dead) {
       for (const n of live) {
+        // Silence from the dead node drops its connections after expiry + grace. Once it is back and
+        // heard, the peers drop them on its word instead (verify): that repair is checked by
+        // distro-scenarios and by (a); here the silence clock restarts from the last moment it could be heard.
         const owner = this.node(d.conn.node);
-        let due = Math.max(d.crashedAt, n.startedAt) + TIMING.memberExpiryMs + TIMING.graceMs;
-        if (owner.alive) due = Math.max(due, owner.startedAt + 4 * TIMING.pingMs);
+        if (owner.alive && !this.deafSince.has(`${n.id}>${owner.id}`)) continue;
+        const heard = owner.alive ? this.deafSince.get(`${n.id}>${owner.id}`)! : 0;
+        const due = Math.max(d.crashedAt, n.startedAt, heard) + TIMING.memberExpiryMs + TIMING.graceMs;
         if (this.now > due + SLACK_MS && n.naming!.ephemeral.client(d.conn.id)) {
           this.violation(`(c) ${n.addr} still holds ${d.conn.id} of n${d.conn.node}, crashed at ${d.crashedAt}`);
         }
