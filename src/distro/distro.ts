@@ -203,7 +203,7 @@ export class Distro {
   private handle(from: NodeId, p: Peer, msg: DistroMessage): void {
     switch (msg.t) {
       case "sync":
-        for (const r of msg.recs) this.accept(r);
+        for (const r of msg.recs) this.accept(r, from);
         for (const g of msg.gone) this.acceptGone(from, g);
         return;
       case "ping": {
@@ -286,7 +286,7 @@ export class Distro {
   }
 
   /** Whether a record from the wire replaces what this node holds. */
-  private accept(r: ClientRecord): void {
+  private accept(r: ClientRecord, from?: NodeId): void {
     // This node's connections are known only here: another node's copy of one is a leftover.
     if (r.kind === "connection" && r.owner === this.o.selfId) return void this.stats.recordsRejected++;
     const t = this.tombstones.get(r.id);
@@ -294,7 +294,12 @@ export class Distro {
     // equal revision is another owner's concurrent write across a partition, which the owner could not
     // see; rejecting it here while the others (who ignore a removal not from the record's owner) keep
     // it would leave this node without the client for good.
-    if (t !== undefined && t > r.revision) return void this.stats.recordsRejected++;
+    if (t !== undefined && t > r.revision) {
+      // Its writer still holds it: a removal it never heard of (made across a partition, by the node
+      // that owns the service now). Tell it, or it answers every verify with this record for good.
+      if (from === r.owner) this.send(from, { t: "sync", recs: [], gone: [[r.id, t, "lost"]] });
+      return void this.stats.recordsRejected++;
+    }
     const v = this.store.version(r.id);
     if (v && (v.revision > r.revision || (v.revision === r.revision && v.owner >= r.owner))) return void this.stats.recordsRejected++;
     this.tombstones.delete(r.id);

@@ -112,6 +112,8 @@ export class DistroCluster {
   private readonly held = new Set<string>();
   /** Since when node a cannot hear node b ("a>b"), for (d). */
   private readonly deafSince = new Map<string, number>();
+  /** The last moment node a could hear node b (any incarnation), for (c). */
+  private readonly hearable = new Map<string, number>();
   private connSeq = 0;
   private readonly log: Log;
 
@@ -362,7 +364,7 @@ export class DistroCluster {
         // distro-scenarios and by (a); here the silence clock restarts from the last moment it could be heard.
         const owner = this.node(d.conn.node);
         if (owner.alive && !this.deafSince.has(`${n.id}>${owner.id}`)) continue;
-        const heard = owner.alive ? this.deafSince.get(`${n.id}>${owner.id}`)! : 0;
+        const heard = this.hearable.get(`${n.id}>${owner.id}`) ?? 0;
         const due = Math.max(d.crashedAt, n.startedAt, heard) + TIMING.memberExpiryMs + TIMING.graceMs;
         if (this.now > due + SLACK_MS && n.naming!.ephemeral.client(d.conn.id)) {
           this.violation(`(c) ${n.addr} still holds ${d.conn.id} of n${d.conn.node}, crashed at ${d.crashedAt}`);
@@ -380,6 +382,7 @@ export class DistroCluster {
         const deaf = !b.alive || !this.net.connected(b.addr, a.addr);
         if (!deaf) {
           this.deafSince.delete(k);
+          this.hearable.set(k, this.now);
           continue;
         }
         const since = this.deafSince.get(k) ?? this.now;
