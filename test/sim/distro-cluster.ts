@@ -114,6 +114,8 @@ export class DistroCluster {
   private readonly deafSince = new Map<string, number>();
   /** The last moment node a could hear node b (any incarnation), for (c). */
   private readonly hearable = new Map<string, number>();
+  /** Since when node a can hear node b without a break, for (d). */
+  private readonly hearableSince = new Map<string, number>();
   private connSeq = 0;
   private readonly log: Log;
 
@@ -338,7 +340,10 @@ export class DistroCluster {
   /** Held = seen in the node's store while it could hear the connection's node (not a copy it is about to drop). */
   private learn(n: DNode, key: string): void {
     for (const [, conn] of this.connsInto(key)) {
-      if (this.deafSince.has(`${n.id}>${conn.node}`)) continue;
+      // Heard for member expiry first: a node that had marked the other down keeps the grace running
+      // until a message actually arrives, and may drop its connections just after the link is back.
+      const up = this.hearableSince.get(`${n.id}>${conn.node}`);
+      if (up === undefined || this.now - up < TIMING.memberExpiryMs) continue;
       if (this.holds(n.naming!, conn, key)) this.held.add(`${n.id}:${conn.id}`);
     }
   }
@@ -383,8 +388,10 @@ export class DistroCluster {
         if (!deaf) {
           this.deafSince.delete(k);
           this.hearable.set(k, this.now);
+          if (!this.hearableSince.has(k)) this.hearableSince.set(k, this.now);
           continue;
         }
+        this.hearableSince.delete(k);
         const since = this.deafSince.get(k) ?? this.now;
         this.deafSince.set(k, since);
         if (this.now - since < TIMING.memberExpiryMs - TIMING.pingMs) continue;
