@@ -127,6 +127,10 @@ export class DistroHost implements EphemeralReplica {
     return id === this.o.selfId ? undefined : this.addrs.get(id);
   }
 
+  removedRevision(clientId: string): number {
+    return this.core.tombstoneOf(clientId);
+  }
+
   isReady(): boolean {
     return this.core.isReady();
   }

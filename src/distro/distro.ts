@@ -215,7 +215,7 @@ export class Distro {
     switch (msg.t) {
       case "sync": {
         const wanted: string[] = [];
-        for (const r of msg.recs) if (!this.accept(r)) wanted.push(r.id);
+        for (const r of msg.recs) if (!this.accept(r, from)) wanted.push(r.id);
         for (const g of msg.gone) this.acceptGone(from, g);
         if (wanted.length > 0) this.send(from, { t: "want", ids: wanted });
         return;
@@ -278,6 +278,11 @@ export class Distro {
     return true;
   }
 
+  /** The revision a client was removed at here, 0 when no tombstone is remembered. */
+  tombstoneOf(id: string): number {
+    return this.tombstones.get(id) ?? 0;
+  }
+
   livePeers(): NodeId[] {
     return [...this.peers].filter(([, p]) => p.downSince < 0).map(([id]) => id);
   }
@@ -301,11 +306,20 @@ export class Distro {
    * change (delta) this node cannot apply because it lacks the revision it builds on: the caller then
    * asks the owner for the whole client.
    */
-  private accept(r: ClientRecord): boolean {
+  private accept(r: ClientRecord, from?: NodeId): boolean {
     // This node's connections are known only here: another node's copy of one is a leftover.
     if (r.kind === "connection" && r.owner === this.o.selfId) return this.rejected();
     const t = this.tombstones.get(r.id);
-    if (t !== undefined && t >= r.revision) return this.rejected();
+    // Strictly older only: the owner's own removal is always above its last record (revision + 1), so an
+    // equal revision is another owner's concurrent write across a partition, which the owner could not
+    // see; rejecting it here while the others (who ignore a removal not from the record's owner) keep
+    // it would leave this node without the client for good.
+    if (t !== undefined && t > r.revision) {
+      // Its writer still holds it: a removal it never heard of (made across a partition, by the node
+      // that owns the service now). Tell it, or it answers every verify with this record for good.
+      if (from === r.owner) this.send(from, { t: "sync", recs: [], gone: [[r.id, t, "lost"]] });
+      return this.rejected();
+    }
     const v = this.store.version(r.id);
     if (v && (v.revision > r.revision || (v.revision === r.revision && v.owner >= r.owner))) return this.rejected();
     if (r.base !== undefined && (v?.revision ?? 0) !== r.base) return false;
@@ -336,7 +350,10 @@ export class Distro {
 
   private acceptGone(from: NodeId, [id, revision, cause]: Gone): void {
     const v = this.store.version(id);
-    if (v && (v.owner !== from || v.revision > revision)) return;
+    // A higher revision wins, whoever wrote it, as for records: the HTTP owner's expiry of a client
+    // another node wrote while cut off from it (the forwarder's fallback) must reach the nodes holding
+    // that node's copy, or they keep it for good (its writer is not the owner and never expires it).
+    if (v && (v.owner === from ? v.revision > revision : v.revision >= revision)) return;
     this.tombstone(id, revision);
     if (!v) return;
     this.store.remove(id, cause);

@@ -35,9 +35,17 @@ export interface EphemeralReplica {
   ownsHttp(serviceKey: string): boolean;
   /** Beat expiry is paused: the protection window after a membership change or a partition heal. */
   expiryPaused(): boolean;
+  /**
+   * The revision at which this node last saw the client removed (its tombstone), 0 if none. A client
+   * written again (an HTTP instance re-registered under the same id) continues above it: starting again
+   * at 1 would make every replica holding the tombstone take the new record for a late old one.
+   */
+  removedRevision(clientId: string): number;
 }
 
-export const SINGLE_NODE: EphemeralReplica = { changedLocally: () => undefined, ownsHttp: () => true, expiryPaused: () => false };
+export const SINGLE_NODE: EphemeralReplica = {
+  changedLocally: () => undefined, ownsHttp: () => true, expiryPaused: () => false, removedRevision: () => 0,
+};
 
 /**
  * A client as replicas receive it at one revision: its whole published set, or (with `base`) only the
@@ -189,9 +197,14 @@ export class NamingService {
   }
 
   private writeLocal(clientId: string, kind: ClientKind, key: string, instances: PublishedInstance[], cause: ChangeCause): boolean {
-    const revision = (this.ephemeral.client(clientId)?.revision ?? 0) + 1;
+    // A client new here starts above its tombstone and above the wall clock: a node restarted with no
+    // memory of tombstones would otherwise write revision 1 again, which every peer still holding the
+    // tombstone of the previous life refuses for good (the digests cannot repair what is refused).
+    const c = this.ephemeral.client(clientId);
+    const revision = c ? c.revision + 1 : Math.max(this.replica.removedRevision(clientId) + 1, Math.floor(this.clock.now()));
     if (!this.ephemeral.write(clientId, kind, this.selfId, revision, cause, key, instances)) return false;
-    this.replica.changedLocally(clientId, revision, cause, key);
+    // A client new here goes out whole; an existing one as the change of this one service.
+    this.replica.changedLocally(clientId, revision, cause, c ? key : undefined);
     this.changed(key, cause);
     return true;
   }
