@@ -92,6 +92,7 @@ export class DistroHost implements EphemeralReplica {
       }
       this.core.step(from, msg);
       this.pump();
+      this.logMembership();
       return Promise.resolve(EMPTY);
     });
     this.o.naming.replica = this;
@@ -100,6 +101,7 @@ export class DistroHost implements EphemeralReplica {
       this.refreshMembers();
       this.core.tick();
       this.pump();
+      this.logMembership();
     });
   }
 
@@ -166,6 +168,19 @@ export class DistroHost implements EphemeralReplica {
   }
 
   // ---- internals -----------------------------------------------------------------------------
+
+  private down = "";
+
+  /** One log line per change of the live set: what an operator reads after a partition or a crash. */
+  private logMembership(): void {
+    const down = this.core.downPeers().sort((a, b) => a - b).join(",");
+    if (down === this.down) return;
+    const before = this.down;
+    this.down = down;
+    this.o.log.warn(down === "" ? "distro: every member is up again" : "distro: members down", {
+      down: down || "none", before: before || "none", protectionMs: this.o.timing.protectMs, graceMs: this.o.timing.graceMs,
+    });
+  }
 
   private refreshMembers(): void {
     const members = this.o.members();

@@ -13,7 +13,7 @@
  *   partition). Removals leave tombstones so a late, older record cannot bring a client back.
  * - A peer silent for `memberExpiryTicks` is down: the HTTP clients it owned are taken over by their new
  *   owners at once, its connections' data is kept `graceTicks` longer (it may only be cut off) and
- *   then dropped. Any membership change opens a protection window of `protectTicks` in which no beat
+ *   then dropped, with any copy still in its name. Any membership change opens a protection window of `protectTicks` in which no beat
  *   expires, so a restart or a healed partition never takes healthy instances offline.
  * - A starting node asks every peer for a snapshot and is ready once each answered or is down.
  */
@@ -139,7 +139,7 @@ export class Distro {
       if (want.has(id)) continue;
       // A removed member is a down member: its connections get the grace period, its HTTP clients new owners.
       this.peers.delete(id);
-      this.dropConnectionsOf(id);
+      this.dropClientsOf(id);
       changed = true;
     }
     if (changed) this.membershipChanged();
@@ -154,7 +154,7 @@ export class Distro {
         this.membershipChanged();
       } else if (p.downSince >= 0 && !p.dropped && this.now - p.downSince >= this.o.graceTicks) {
         p.dropped = true;
-        this.dropConnectionsOf(id);
+        this.dropClientsOf(id);
       }
       if (!p.snapshotDone && p.downSince < 0 && this.now - p.snapshotAskedAt >= this.o.snapshotRetryTicks) {
         p.snapshotAskedAt = this.now;
@@ -320,13 +320,29 @@ export class Distro {
       if (from === r.owner) this.send(from, { t: "sync", recs: [], gone: [[r.id, t, "lost"]] });
       return this.rejected();
     }
+    const key = r.services[0]?.[0];
+    const mine = r.kind === "http" && key !== undefined && this.ownsHttp(key);
+    // Written by a node that is not a member, or down past its grace period: what this node dropped
+    // must not come back through a peer that has not dropped it yet (a snapshot, a repair).
+    const writer = this.peers.get(r.owner);
+    if (r.owner !== this.o.selfId && (!writer || writer.dropped) && !mine) return this.rejected();
     const v = this.store.version(r.id);
     if (v && (v.revision > r.revision || (v.revision === r.revision && v.owner >= r.owner))) return this.rejected();
     if (r.base !== undefined && (v?.revision ?? 0) !== r.base) return false;
     this.tombstones.delete(r.id);
     this.store.apply(r);
     this.stats.recordsApplied++;
+    // An HTTP client written by a node that is down now, arriving late (a snapshot, a repair): this node
+    // owns its service, so it takes it over as it did the others when the node went down.
+    if (mine && r.owner !== this.o.selfId && (!writer || this.isDown(r.owner))) {
+      this.store.adopt(r.id);
+      this.stats.takeovers++;
+    }
     return true;
+  }
+
+  private isDown(id: NodeId): boolean {
+    return (this.peers.get(id)?.downSince ?? -1) >= 0;
   }
 
   private rejected(): true {
@@ -438,9 +454,14 @@ export class Distro {
     }
   }
 
-  private dropConnectionsOf(owner: NodeId): void {
+  /**
+   * After the grace period: everything a down node still owns here goes. Its connections are gone with
+   * it; its HTTP clients that are still alive were adopted by their new owner within the grace period
+   * (their owner is no longer the down node), so what is left is a copy nobody would ever expire.
+   */
+  private dropClientsOf(owner: NodeId): void {
     const ids: string[] = [];
-    for (const [id] of this.store.ownedBy(owner)) if (this.store.version(id)?.kind === "connection") ids.push(id);
+    for (const [id] of this.store.ownedBy(owner)) ids.push(id);
     for (const id of ids) this.store.remove(id, "lost");
     this.stats.droppedClients += ids.length;
   }
