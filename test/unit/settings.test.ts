@@ -88,6 +88,16 @@ test("instance timeout below health timeout is refused", () => {
     /RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND/);
 });
 
+test("Distro member expiry stays below the health timeout minus the beat interval (seed 003's rule)", () => {
+  assert.is(loadSettings({}, ctx).distroMemberExpiryMs, 5_000, "default with the default 15 s health timeout");
+  assert.throws(() => loadSettings({ TNACOS_DISTRO_MEMBER_EXPIRY_MS: "10000" }, ctx), /TNACOS_DISTRO_MEMBER_EXPIRY_MS=10000: must be below/);
+  assert.is(loadSettings({ TNACOS_DISTRO_MEMBER_EXPIRY_MS: "9999" }, ctx).distroMemberExpiryMs, 9_999);
+  // Unset with a short health timeout: shorter, never below 1 s.
+  assert.is(loadSettings({ RNACOS_NAMING_HEALTH_TIMEOUT_SECOND: "8", RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND: "16" }, ctx).distroMemberExpiryMs, 2_000);
+  assert.is(loadSettings({ RNACOS_NAMING_HEALTH_TIMEOUT_SECOND: "2", RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND: "4" }, ctx).distroMemberExpiryMs, 1_000);
+  assert.throws(() => loadSettings({ TNACOS_DISTRO_SYNC_DELAY_MS: "5" }, ctx), /TNACOS_DISTRO_SYNC_DELAY_MS/);
+});
+
 test("RUST_LOG accepts plain levels and rnacos-style target lists", () => {
   assert.is(parseLogLevel("warn"), "warn");
   assert.is(parseLogLevel("DEBUG"), "debug");
