@@ -63,6 +63,15 @@ export const DISTRO_DEFAULTS = {
   maxRecordsPerMessage: 2_000, maxTombstones: 100_000,
 };
 
+/** Keeps one message far below the peer transport's frame limit (a client may publish 1,000 per service). */
+export const MAX_INSTANCES_PER_MESSAGE = 20_000;
+
+function instanceCount(r: ClientRecord): number {
+  let n = 0;
+  for (const [, list] of r.services) n += list.length;
+  return n;
+}
+
 export interface Outgoing {
   to: NodeId;
   msg: DistroMessage;
@@ -410,9 +419,25 @@ export class Distro {
     }
   }
 
+  /** Messages of at most maxRecordsPerMessage records and tombstones and MAX_INSTANCES_PER_MESSAGE instances. */
   private *chunks(recs: ClientRecord[], gone: Gone[]): IterableIterator<[ClientRecord[], Gone[]]> {
     const max = this.o.maxRecordsPerMessage;
-    for (let at = 0; at < Math.max(recs.length, gone.length); at += max) yield [recs.slice(at, at + max), gone.slice(at, at + max)];
+    let part: ClientRecord[] = [];
+    let instances = 0;
+    let g = 0;
+    for (const r of recs) {
+      const n = instanceCount(r);
+      if (part.length > 0 && (part.length >= max || instances + n > MAX_INSTANCES_PER_MESSAGE)) {
+        yield [part, gone.slice(g, g + max)];
+        g += max;
+        part = [];
+        instances = 0;
+      }
+      part.push(r);
+      instances += n;
+    }
+    if (part.length > 0 || g < gone.length) yield [part, gone.slice(g, g + max)];
+    for (g += max; g < gone.length; g += max) yield [[], gone.slice(g, g + max)];
   }
 
   private answerHave(from: NodeId, ids: [string, number][]): void {
@@ -430,14 +455,18 @@ export class Distro {
 
   private answerSnapshot(to: NodeId): void {
     let part: ClientRecord[] = [];
+    let instances = 0;
     for (const id of this.store.ids()) {
       const r = this.store.record(id);
       if (!r) continue;
-      part.push(r);
-      if (part.length >= this.o.maxRecordsPerMessage) {
+      const n = instanceCount(r);
+      if (part.length > 0 && (part.length >= this.o.maxRecordsPerMessage || instances + n > MAX_INSTANCES_PER_MESSAGE)) {
         this.send(to, { t: "snap", recs: part, last: false });
         part = [];
+        instances = 0;
       }
+      part.push(r);
+      instances += n;
     }
     this.send(to, { t: "snap", recs: part, last: true });
   }

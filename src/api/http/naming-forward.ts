@@ -19,7 +19,9 @@ import * as ops from "./naming-ops.ts";
 import { Params } from "./params.ts";
 
 export const FORWARD_METHOD = "naming.http";
-const FORWARD_TIMEOUT_MS = 5_000;
+// Short: a client's own HTTP timeout is a few seconds, and an owner that cannot answer in this time
+// is better replaced by this node (AP) than waited for.
+const FORWARD_TIMEOUT_MS = 2_000;
 
 export type OwnedOp = "register" | "deregister" | "update" | "beat";
 const OPS = new Set<OwnedOp>(["register", "deregister", "update", "beat"]);
