@@ -16,7 +16,7 @@ const BATCH = 500;
 const end = Date.now() + minutes * 60_000;
 let runs = 0;
 while (Date.now() < end) {
-  const r = spawnSync(join(root, "node_modules", ".bin", "node"), ["--disable-warning=ExperimentalWarning", "node_modules/uvu/bin.js", "test", "^sim/.*\\.test\\.ts$"], {
+  const r = spawnSync(join(root, "node_modules", ".bin", "node"), ["--disable-warning=ExperimentalWarning", "node_modules/uvu/bin.js", "test", "^sim/.*\\.test\\.ts$", "--no-color"], {
     cwd: root, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", timeout: 30 * 60_000,
     env: { ...process.env, NO_COLOR: "1", TNACOS_SIM_SEEDS: String(BATCH), TNACOS_SIM_FIRST_SEED: String(seed) },
   });

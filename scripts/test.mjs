@@ -29,7 +29,7 @@ const RUN_TIMEOUT_MS = 15 * 60 * 1000;
 const uvuArgs = (withSim) => {
   const only = filter ? `(?=.*(?:${filter}))` : "";
   const noSim = withSim ? "" : "(?!sim/)";
-  return ["node_modules/uvu/bin.js", "test", `^${noSim}${only}.*\\.test\\.ts$`];
+  return ["node_modules/uvu/bin.js", "test", `^${noSim}${only}.*\\.test\\.ts$`, "--no-color"];
 };
 
 const commands = {
