@@ -20,7 +20,7 @@ import { addClusterRoutes } from "./api/http/cluster-routes.ts";
 import { addBackupRoutes } from "./api/http/backup-routes.ts";
 import { createAuthModule } from "./api/http/auth-module.ts";
 import { startMetricsSampler } from "./api/http/metrics-sampler.ts";
-import { addMetricsRoutes, collectRaftMetrics } from "./api/http/metrics-routes.ts";
+import { addMetricsRoutes, collectConnectionMetrics, collectRaftMetrics } from "./api/http/metrics-routes.ts";
 import { setMaxParams } from "./api/http/params.ts";
 import { createReplication } from "./replication.ts";
 import { H2PeerTransport, PEER_PATH } from "./cluster/h2-peer-transport.ts";
@@ -96,6 +96,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     slowClientDropMs: settings.grpcSlowClientDropMs,
     detectionLog: settings.enableGrpcDetectionLog,
   });
+  if (settings.enableMetrics) collectConnectionMetrics(() => connections.count);
   const grpc = new GrpcServer({
     net: platform.net,
     timer: platform.timer,

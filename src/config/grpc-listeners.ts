@@ -48,6 +48,11 @@ export const LISTENER_LIMITS = {
 export class GrpcListeners {
   private readonly byKey = new Map<string, Map<string, Listening>>();
   private readonly byConn = new Map<string, Set<string>>();
+
+  /** Connections listening to at least one config. */
+  get connectionCount(): number {
+    return this.byConn.size;
+  }
   private readonly pushes = new Map<string, PushState>();
   private readonly connections: ConnectionManager;
   private readonly timer: Timer;

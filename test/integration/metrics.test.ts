@@ -45,6 +45,36 @@ t("request latency histograms per HTTP route pattern and per gRPC request type",
   assert.match(body, /tnacos_grpc_request_duration_ms_bucket\{outcome="ok",type="ServerCheckRequest",le="10000"\} 1/);
 });
 
+t("registry, config and connection series follow what happens", async ({ srv }) => {
+  const { namingClient } = await import("./naming-support.ts");
+  const before = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  const changesBefore = gauge(before, "tnacos_config_changes_total");
+  const post = (path: string, params: Record<string, string>) =>
+    fetch(`${srv.httpUrl}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params) });
+  assert.is(await (await post("/nacos/v1/cs/configs", { dataId: "m1", group: "G", content: "x" })).text(), "true");
+  assert.is(await (await post("/nacos/v1/ns/instance", { serviceName: "metrics.svc", ip: "10.0.0.1", port: "80" })).text(), "ok");
+  const sub = await namingClient(srv.grpcPort);
+  try {
+    await sub.request("SubscribeServiceRequest", { namespace: "public", groupName: "DEFAULT_GROUP", serviceName: "metrics.svc", subscribe: true, clusters: "" });
+    assert.is(await (await post("/nacos/v1/ns/instance", { serviceName: "metrics.svc", ip: "10.0.0.2", port: "80" })).text(), "ok");
+    let body = "";
+    for (let i = 0; i < 50; i++) {
+      body = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+      if (body.includes('tnacos_naming_pushes_total{result="acked"}')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(gauge(body, "tnacos_config_count") >= 1);
+    assert.ok(gauge(body, "tnacos_config_changes_total") > changesBefore);
+    assert.ok(gauge(body, "tnacos_naming_size", '{kind="instances"}') >= 2);
+    assert.ok(gauge(body, "tnacos_naming_size", '{kind="subscribers"}') >= 1);
+    assert.ok(gauge(body, "tnacos_grpc_connections") >= 1);
+    assert.ok(gauge(body, "tnacos_naming_pushes_total", '{result="acked"}') >= 1);
+    assert.is(gauge(body, "tnacos_distro_ready"), 1, "a lone node is ready");
+  } finally {
+    sub.close();
+  }
+});
+
 t("every metric the shipped Grafana dashboard (docs/grafana/tnacos-dashboard.json) queries is served", async ({ srv }) => {
   const { readFileSync } = await import("node:fs");
   const dash = JSON.parse(readFileSync(new URL("../../docs/grafana/tnacos-dashboard.json", import.meta.url), "utf8"));

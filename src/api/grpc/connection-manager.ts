@@ -49,6 +49,11 @@ export class ConnectionManager {
     this.opts = opts;
   }
 
+  /** Connections open now (set up or not). */
+  get count(): number {
+    return this.all.size;
+  }
+
   onConnected(fn: ConnectionListener): void {
     this.connected.push(fn);
   }

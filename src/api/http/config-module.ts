@@ -16,6 +16,7 @@ import { registerConfigHandlers } from "../grpc/config-handlers.ts";
 import { addConfigRoutes } from "./config-routes.ts";
 import { addHistoryRoutes } from "./history-routes.ts";
 import { addNamespaceRoutes } from "./namespace-routes.ts";
+import { collectConfigMetrics } from "./config-metrics.ts";
 
 export function createConfigModule(ctx: ModuleContext): ServerModule {
   const log = ctx.log.child("config");
@@ -34,6 +35,7 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
     log.error("config center: damaged config rows are not served", { count: rows.length, file: rows[0].file, hint: REPAIR_HINT });
   });
   ctx.replication.register("config", state);
+  if (ctx.settings.enableMetrics) collectConfigMetrics({ state, polls, listeners });
   const service = new ConfigService({
     state,
     proposer: ctx.replication.proposer<ConfigCommand, ConfigResult>("config"),

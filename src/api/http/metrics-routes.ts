@@ -29,6 +29,12 @@ export function collectRaftMetrics(host: () => RaftHost | undefined): void {
   });
 }
 
+/** gRPC connections open now (SDK clients; peers are not counted). */
+export function collectConnectionMetrics(count: () => number): void {
+  const open = metrics.gauge("tnacos_grpc_connections", "gRPC SDK connections open now");
+  metrics.onCollect(() => open.set(count()));
+}
+
 export function addMetricsRoutes(routes: HttpRoutes): void {
   for (const p of ["/metrics", "/nacos/metrics", "/rnacos/metrics"]) {
     routes.add("GET", p, () => text(200, metrics.render(), { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
