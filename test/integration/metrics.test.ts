@@ -63,7 +63,7 @@ t("registry, config and connection series follow what happens", async ({ srv }) 
       if (body.includes('tnacos_naming_pushes_total{result="acked"}')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.ok(gauge(body, "tnacos_config_count") >= 1);
+    assert.ok(gauge(body, "tnacos_configs") >= 1);
     assert.ok(gauge(body, "tnacos_config_changes_total") > changesBefore);
     assert.ok(gauge(body, "tnacos_naming_size", '{kind="instances"}') >= 2);
     assert.ok(gauge(body, "tnacos_naming_size", '{kind="subscribers"}') >= 1);

@@ -9,7 +9,7 @@ import type { LongPolls } from "../../config/long-poll.ts";
 import type { ConfigState } from "../../config/state.ts";
 
 export function collectConfigMetrics(d: { state: ConfigState; polls: LongPolls; listeners: GrpcListeners }): void {
-  const configs = metrics.gauge("tnacos_config_count", "configs held (all namespaces)");
+  const configs = metrics.gauge("tnacos_configs", "configs held (all namespaces)");
   const changes = metrics.counter("tnacos_config_changes_total", "config changes applied on this node (publish, delete, gray rules)");
   const waiting = metrics.gauge("tnacos_config_listeners", "clients waiting for config changes, by kind (http_long_poll, grpc_connection)");
   d.state.onChange(() => changes.inc());
