@@ -78,6 +78,8 @@ export class PushEngine {
     totalCostMs: 0, maxCostMs: 0,
   };
   opts: PushOptions;
+  /** Hears every acknowledged push with its send → ack time (the metrics histogram). */
+  onAcked: ((ms: number, kind: Subscriber["kind"]) => void) | undefined;
   private readonly pending = new Map<string, Pending>();
   private cancelFlush: Cancel | undefined;
   /** Monotonic ms of the last flush: the window only applies within `delayMs` of it. */
@@ -224,6 +226,7 @@ export class PushEngine {
         const cost = clock.monotonic() - started;
         this.metrics.totalCostMs += cost;
         if (cost > this.metrics.maxCostMs) this.metrics.maxCostMs = cost;
+        this.onAcked?.(cost, sub.kind);
         // Nothing older can be retried once the newest is acked: forget the pair (bounds the map).
         if (this.generation.get(g) === gen) this.generation.delete(g);
         return;

@@ -69,6 +69,7 @@ t("registry, config and connection series follow what happens", async ({ srv }) 
     assert.ok(gauge(body, "tnacos_naming_size", '{kind="subscribers"}') >= 1);
     assert.ok(gauge(body, "tnacos_grpc_connections") >= 1);
     assert.ok(gauge(body, "tnacos_naming_pushes_total", '{result="acked"}') >= 1);
+    assert.ok(gauge(body, "tnacos_naming_push_ack_ms_count", '{kind="grpc"}') >= 1);
     assert.is(gauge(body, "tnacos_distro_ready"), 1, "a lone node is ready");
   } finally {
     sub.close();

@@ -11,6 +11,8 @@ export function collectNamingMetrics(rt: NamingRuntime): void {
   const protectedPushes = metrics.counter("tnacos_naming_push_protection_total",
     "empty-push protection: instance lists held back, released, and subscribe answers sent without hosts");
   const pending = metrics.gauge("tnacos_naming_pushes_pending", "pushes sent and not yet acknowledged");
+  const latency = metrics.histogram("tnacos_naming_push_ack_ms", "time from sending a push to its acknowledgement, by subscriber kind (grpc, udp)");
+  rt.push.onAcked = (ms, kind) => latency.observe(ms, { kind });
   const last = new Map<string, number>();
   const add = (c: typeof pushes, label: string, v: number) => {
     const before = last.get(label) ?? 0;
