@@ -105,6 +105,12 @@ export class DistroHost implements EphemeralReplica {
     });
   }
 
+  /** Shutdown begins: tell the peers (see Distro.leave) before the connections close. */
+  leave(): void {
+    this.core.leave();
+    this.pump();
+  }
+
   stop(): void {
     this.cancelTick?.();
   }

@@ -116,6 +116,7 @@ export class Distro {
   private protectUntil: number;
   private outbox: Outgoing[] = [];
   private loaded = false;
+  private leaving = false;
   /** Live members (self included), sorted: the HTTP ownership ring. */
   private ring: NodeId[];
   readonly stats: DistroStats = {
@@ -155,6 +156,7 @@ export class Distro {
   }
 
   tick(): void {
+    if (this.leaving) return;
     this.now++;
     for (const [id, p] of this.peers) {
       if (p.downSince < 0 && this.now - p.heardAt > this.o.memberExpiryTicks) {
@@ -180,6 +182,7 @@ export class Distro {
 
   /** A client this node owns changed in one service (or as a whole), or was removed (the store no longer has it). */
   localChanged(id: string, revision: number, cause: ChangeCause, serviceKey?: string): void {
+    if (this.leaving) return;
     if (this.dirty.size === 0) this.dirtySince = this.now;
     const d = this.dirty.get(id);
     if (!d) this.dirty.set(id, { revision, cause, base: revision - 1, keys: serviceKey === undefined ? null : new Set([serviceKey]) });
@@ -203,10 +206,32 @@ export class Distro {
   }
 
   step(from: NodeId, msg: DistroMessage): void {
+    if (this.leaving) return;
     const p = this.peers.get(from);
     if (!p) return; // not a member (yet, or any more): its word carries no weight
+    if (msg.t === "bye") {
+      if (p.downSince < 0) {
+        p.downSince = this.now;
+        p.mismatches = 0;
+        this.membershipChanged();
+      }
+      return;
+    }
     this.markHeard(from, p);
     this.handle(from, p, msg);
+  }
+
+  /**
+   * This node is shutting down: peers are told to count it down now, and nothing more goes out, so
+   * the connections it closes on the way are not announced as removed. Their instances stay on the
+   * other nodes for the grace period, long enough for the SDKs to reconnect and register elsewhere:
+   * a rolling restart shows no gap.
+   */
+  leave(): void {
+    if (this.leaving) return;
+    for (const id of this.peers.keys()) this.send(id, { t: "bye" });
+    this.leaving = true;
+    this.dirty.clear();
   }
 
   private markHeard(from: NodeId, p: Peer): void {
@@ -231,6 +256,8 @@ export class Distro {
       }
       case "want":
         return this.answerWant(from, msg.ids);
+      case "bye":
+        return; // handled in step()
       case "ping": {
         const mine = this.store.digest(from);
         if (mine.n === msg.d.n && mine.x === msg.d.x && mine.s === msg.d.s) {

@@ -9,6 +9,8 @@
  *         of that owner; the owner answers with a sync of exactly what differs
  *   want  replica → owner: a change arrived for a revision it does not hold; send the whole client
  *   snapReq / snap  a starting node asks each peer for everything it holds, in bounded chunks
+ *   bye   a node shutting down: count me down now (HTTP clients move at once; my connections' data
+ *         stays for the grace period while their SDKs reconnect elsewhere)
  */
 import type { ChangeCause, ClientKind, Digest } from "../naming/ephemeral-store.ts";
 import type { ClientRecord } from "../naming/naming-service.ts";
@@ -22,6 +24,7 @@ export type DistroMessage =
   | { t: "have"; ids: [id: string, revision: number][] }
   | { t: "want"; ids: string[] }
   | { t: "snapReq" }
+  | { t: "bye" }
   | { t: "snap"; recs: ClientRecord[]; last: boolean };
 
 export class BadDistroMessage extends Error {
@@ -111,6 +114,8 @@ export function checkMessage(v: unknown): DistroMessage {
     }
     case "snapReq":
       return { t: "snapReq" };
+    case "bye":
+      return { t: "bye" };
     case "snap": {
       if (!Array.isArray(v.recs) || typeof v.last !== "boolean") fail("snap fields");
       return { t: "snap", recs: v.recs.map(record), last: v.last };

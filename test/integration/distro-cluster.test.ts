@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { startServerProcess, type ServerProcess } from "../support/process.ts";
 import { startCluster, stopAll } from "./cluster-support.ts";
 import { hostsOf, http, namingClient, until } from "./naming-support.ts";
+import { ownerOf } from "../../src/distro/ownership.ts";
 
 const t = suite("distro cluster (real processes)");
 
@@ -157,6 +158,60 @@ t("a restarted node loads the registry from its peers before it reports ready", 
   } finally {
     await stopAll(nodes.slice(0, 2));
     if (restarted) await restarted.stop();
+  }
+});
+
+t("a rolling restart (SIGTERM): the node says bye, its client re-registers elsewhere with no gap anywhere, its HTTP services move at once", async () => {
+  const nodes = await startCluster(3, { ...ENV, TNACOS_DISTRO_GRACE_MS: "5000" });
+  const clients: { close(): void }[] = [];
+  let watching = true;
+  let watch: Promise<void> | undefined;
+  try {
+    const [n1, n2, n3] = nodes;
+    const svc = { namespace: "public", groupName: "DEFAULT_GROUP", serviceName: "distro.roll" };
+    const inst = { ip: "10.6.0.3", port: 9200, weight: 1, enabled: true, healthy: true, ephemeral: true, clusterName: "DEFAULT", metadata: {} };
+    // A service whose HTTP instances node 3 owns.
+    const owned3 = Array.from({ length: 50 }, (_, i) => `distro.roll.http${i}`).find((n) => ownerOf(`public##DEFAULT_GROUP@@${n}`, [1, 2, 3]) === 3)!;
+    assert.is((await http(n1.httpUrl, "POST", "/nacos/v1/ns/instance", { ip: "10.6.1.1", port: 80, serviceName: owned3 })).text, "ok");
+    const on3 = await namingClient(n3.grpcPort);
+    clients.push(on3);
+    await on3.request("InstanceRequest", { ...svc, type: "registerInstance", instance: inst });
+    await until("node 2 lists both", async () =>
+      (await hostsOf(n2.httpUrl, "distro.roll")).length === 1 && (await hostsOf(n2.httpUrl, owned3)).length === 1, 5000);
+    let gaps = 0;
+    let polls = 0;
+    watch = (async () => {
+      while (watching) {
+        const hosts = await hostsOf(n2.httpUrl, "distro.roll").catch(() => []);
+        polls++;
+        if (hosts.length === 0) gaps++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    // What an SDK does when its server goes away: once the old connection is gone (here: node 3 has
+    // exited), reconnect to another node and register again. Without the bye, node 3 would announce
+    // the closed connection as removed and every node would drop the instance until then.
+    assert.is(await n3.stop({ keepData: true }), 0, "node 3 stopped cleanly");
+    const moved = await namingClient(n1.grpcPort);
+    clients.push(moved);
+    await moved.request("InstanceRequest", { ...svc, type: "registerInstance", instance: inst });
+    // Node 3's HTTP service has a new owner at once (no member expiry to wait for): a beat is answered quickly.
+    const t0 = Date.now();
+    const b = await http(n2.httpUrl, "PUT", "/nacos/v1/ns/instance/beat", { ip: "10.6.1.1", port: 80, serviceName: owned3 });
+    assert.is(b.json().code, 10200, b.text);
+    assert.ok(Date.now() - t0 < 1500, `beat answered in ${Date.now() - t0} ms`);
+    await new Promise((r) => setTimeout(r, 7000)); // past node 3's grace period: its old record is gone
+    watching = false;
+    await watch;
+    assert.ok(polls > 50, `${polls} polls`);
+    assert.is(gaps, 0, "the instance never disappeared from node 2");
+    assert.equal(ips(await hostsOf(n2.httpUrl, "distro.roll")), ["10.6.0.3:9200"]);
+    assert.ok((await hostsOf(n1.httpUrl, owned3))[0]?.healthy, "node 3's HTTP instance is still there and healthy");
+  } finally {
+    watching = false;
+    await watch;
+    for (const c of clients) c.close();
+    await stopAll(nodes);
   }
 });
 

@@ -132,6 +132,10 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       if (!probe) log.warn("no probe port on this platform: persistent instances are not health-checked");
       log.info("registry started", { persistentServices: n, pushProtection: guardOpts.enabled, warmupMs: guardOpts.warmupMs });
     },
+    // Before the listeners close and with them the SDK connections: see Distro.leave.
+    drain() {
+      distro.leave();
+    },
     async stop() {
       distro.stop();
       cancelBeats?.();
