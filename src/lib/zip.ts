@@ -11,6 +11,12 @@ import { crc32 } from "./crc32.ts";
 
 export class ZipError extends Error {
   override name = "ZipError";
+  /** A limit was exceeded (as opposed to damage): callers answer "too large". */
+  readonly overLimit: boolean;
+  constructor(message: string, overLimit = false) {
+    super(message);
+    this.overLimit = overLimit;
+  }
 }
 
 export interface ZipEntry {
@@ -109,7 +115,7 @@ export async function unzip(bytes: Uint8Array, limits: ZipLimits): Promise<ZipEn
     throw new ZipError("multi-disk zips are not supported");
   }
   if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) throw new ZipError("zip64 archives are not supported");
-  if (count > limits.maxEntries) throw new ZipError(`too many entries: ${count} (the limit is ${limits.maxEntries})`);
+  if (count > limits.maxEntries) throw new ZipError(`too many entries: ${count} (the limit is ${limits.maxEntries})`, true);
   if (cdOffset + cdSize > end) throw new ZipError("damaged zip: the central directory lies outside the file");
 
   const names = new Set<string>();
@@ -134,9 +140,9 @@ export async function unzip(bytes: Uint8Array, limits: ZipLimits): Promise<ZipEn
     if (flags & 1) throw new ZipError(`encrypted entries are not supported: ${name}`);
     if (name.endsWith("/") && size === 0) continue;
     if (packedSize === 0xffffffff || size === 0xffffffff || localAt === 0xffffffff) throw new ZipError(`zip64 entries are not supported: ${name}`);
-    if (size > limits.maxEntryBytes) throw new ZipError(`entry ${name} is ${size} bytes (the limit is ${limits.maxEntryBytes})`);
+    if (size > limits.maxEntryBytes) throw new ZipError(`entry ${name} is ${size} bytes (the limit is ${limits.maxEntryBytes})`, true);
     total += size;
-    if (total > limits.maxTotalBytes) throw new ZipError(`the entries add up to more than ${limits.maxTotalBytes} bytes`);
+    if (total > limits.maxTotalBytes) throw new ZipError(`the entries add up to more than ${limits.maxTotalBytes} bytes`, true);
     if (names.has(name)) throw new ZipError(`duplicate entry: ${name}`);
     names.add(name);
 
