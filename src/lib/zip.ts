@@ -225,10 +225,23 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** DOS date and time fields of a UTC instant (arithmetic only: this module takes no clock). */
 function dosTime(ms: number): { time: number; date: number } {
-  const d = new Date(Math.max(ms, 315532800000));
+  const secs = Math.floor(Math.max(ms, 315532800000) / 1000);
+  const days = Math.floor(secs / 86400);
+  const rem = secs - days * 86400;
+  // Howard Hinnant's days-to-civil.
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = Math.min(yoe + era * 400 + (month <= 2 ? 1 : 0), 2107);
   return {
-    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1),
-    date: ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+    time: (Math.floor(rem / 3600) << 11) | (Math.floor((rem % 3600) / 60) << 5) | ((rem % 60) >> 1),
+    date: ((year - 1980) << 9) | (month << 5) | day,
   };
 }

@@ -20,6 +20,9 @@ test("round trip, stored and deflated", async () => {
     const back = await unzip(z, LIMITS);
     assert.equal(back.map((e) => [e.name, dec.decode(e.data)]), sample().map((e) => [e.name, dec.decode(e.data)]));
   }
+  const stamped = new DataView((await zip(sample(), { modifiedMs: Date.UTC(2024, 5, 1, 12, 30, 10) })).buffer);
+  assert.is(stamped.getUint16(10, true), (12 << 11) | (30 << 5) | 5, "DOS time");
+  assert.is(stamped.getUint16(12, true), (44 << 9) | (6 << 5) | 1, "DOS date");
   const packed = await zip(sample(), { deflate: true });
   const stored = await zip(sample());
   assert.ok(packed.length < stored.length, "deflate makes the repetitive entry smaller");
