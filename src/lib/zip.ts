@@ -63,31 +63,16 @@ export async function zip(entries: ZipEntry[], opts: { deflate?: boolean; modifi
         body = packed;
       }
     }
+    const fields = { method, time, date, crc, packed: body.length, size: e.data.length, nameLen: name.length };
     const head = new DataView(new ArrayBuffer(30));
     head.setUint32(0, LOCAL_SIG, true);
-    head.setUint16(4, 20, true);
-    head.setUint16(6, UTF8_FLAG, true);
-    head.setUint16(8, method, true);
-    head.setUint16(10, time, true);
-    head.setUint16(12, date, true);
-    head.setUint32(14, crc, true);
-    head.setUint32(18, body.length, true);
-    head.setUint32(22, e.data.length, true);
-    head.setUint16(26, name.length, true);
+    writeShared(head, 4, fields);
     locals.push(new Uint8Array(head.buffer), name, body);
 
     const cen = new DataView(new ArrayBuffer(46));
     cen.setUint32(0, CENTRAL_SIG, true);
     cen.setUint16(4, 20, true);
-    cen.setUint16(6, 20, true);
-    cen.setUint16(8, UTF8_FLAG, true);
-    cen.setUint16(10, method, true);
-    cen.setUint16(12, time, true);
-    cen.setUint16(14, date, true);
-    cen.setUint32(16, crc, true);
-    cen.setUint32(20, body.length, true);
-    cen.setUint32(24, e.data.length, true);
-    cen.setUint16(28, name.length, true);
+    writeShared(cen, 6, fields);
     cen.setUint32(42, offset, true);
     centrals.push(new Uint8Array(cen.buffer), name);
     offset += 30 + name.length + body.length;
@@ -163,6 +148,19 @@ export async function unzip(bytes: Uint8Array, limits: ZipLimits): Promise<ZipEn
     out.push({ name, data: data === packed ? packed.slice() : data });
   }
   return out;
+}
+
+/** The fields the local header (at 4) and the central entry (at 6) share, in the same order. */
+function writeShared(v: DataView, at: number, f: { method: number; time: number; date: number; crc: number; packed: number; size: number; nameLen: number }): void {
+  v.setUint16(at, 20, true);
+  v.setUint16(at + 2, UTF8_FLAG, true);
+  v.setUint16(at + 4, f.method, true);
+  v.setUint16(at + 6, f.time, true);
+  v.setUint16(at + 8, f.date, true);
+  v.setUint32(at + 10, f.crc, true);
+  v.setUint32(at + 14, f.packed, true);
+  v.setUint32(at + 18, f.size, true);
+  v.setUint16(at + 22, f.nameLen, true);
 }
 
 function findEnd(bytes: Uint8Array, view: DataView): number {
