@@ -33,6 +33,11 @@ export function httpNeed(method: string, path: string, get: (name: string) => st
         ] };
       }
     }
+    if (method === "GET" && (get("export") === "true" || get("exportV2") === "true")) {
+      // Export filters by patterns across groups: the filters themselves are the resource (a grant
+      // pattern that covers a filter pattern covers everything the filter selects).
+      return { kind: "resources", action: "r", resources: [{ namespace: get("tenant") ?? "", group: get("group")?.trim() || "*", name: get("dataId")?.trim() || "*" }] };
+    }
     const ns = get("tenant") ?? get("namespaceId") ?? "";
     const dataId = get("dataId");
     return { kind: "resources", action: write ? "w" : "r", resources: [{ namespace: ns, group: dataId ? get("group") ?? "DEFAULT_GROUP" : "*", name: dataId ?? "*" }] };

@@ -113,6 +113,13 @@ t("config transfer and the new registry routes: export needs read on the namespa
   const mine = await exp("dev", reader);
   assert.is(mine.status, 200, "the reader exports its namespace");
   assert.ok((await unzip(new Uint8Array(await mine.arrayBuffer()), { maxEntries: 10, maxEntryBytes: 1 << 20, maxTotalBytes: 1 << 20 })).some((e) => e.name === "G/app"));
+  // A user limited to one group cannot widen an export past it with patterns.
+  assert.is((await call(srv, "POST", "/nacos/v1/auth/permissions", { role: "dev-reader", resource: "public:G:*", action: "r", accessToken: admin })).status, 200);
+  const groupOnly = (q: string) => fetch(`${srv.httpUrl}/nacos/v1/cs/configs?export=true&tenant=public&${q}&accessToken=${reader}`);
+  assert.is((await groupOnly("group=G")).status, 200);
+  assert.is((await groupOnly("dataId=app")).status, 403, "a dataId filter alone spans every group");
+  assert.is((await groupOnly("group=%20")).status, 403, "a blank group is every group");
+  assert.is((await call(srv, "DELETE", "/nacos/v1/auth/permissions", { role: "dev-reader", resource: "public:G:*", action: "r", accessToken: admin })).status, 200);
   const theirs = await exp("public", reader);
   assert.is(theirs.status, 403, "no read right on public");
   assert.is(await theirs.text(), "authorization failed!");

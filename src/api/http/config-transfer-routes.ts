@@ -134,7 +134,8 @@ async function importConfigs({ service, log }: TransferDeps, req: HttpRequest, p
     const policy = policyOf(field("policy"));
     const file = parts.find((x) => x.name === "file");
     if (!file) return refuse(RESULT.dataEmpty, "no 'file' part in the upload", {});
-    const tenant = canonicalTenant(field("namespace"));
+    // From the query (or a urlencoded form) only, never the upload's fields: the auth guard reads it there.
+    const tenant = canonicalTenant(p.get("namespace"));
     if (tenant !== "" && !service.state.namespaceExists(tenant)) return refuse(RESULT.namespaceMissing, `namespace '${tenant}' does not exist`);
 
     let parsed: ReturnType<typeof parseExport>;
