@@ -6,13 +6,12 @@
  * not a JSON array of `{ip, port[, clusterName]}` is a 400 here, where Nacos logs it and edits every
  * instance of the service.
  */
-import { checkCluster, checkIp, checkPort, parseMetadata } from "../../naming/checks.ts";
-import { bad, missing, V2 } from "../../naming/errors.ts";
+import { checkCluster, checkIp, checkPort, checkService, parseMetadata } from "../../naming/checks.ts";
+import { bad, missing, NamingError, V2 } from "../../naming/errors.ts";
 import { serviceKey } from "../../naming/model.ts";
 import { MAX_BATCH_INSTANCES } from "../../naming/ephemeral-store.ts";
 import type { InstanceRef } from "../../naming/persistent-state.ts";
 import type { NamingRuntime } from "../../naming/runtime.ts";
-import { checkService } from "../../naming/checks.ts";
 import { type Face, serviceFrom } from "./naming-ops.ts";
 import type { Params } from "./params.ts";
 
@@ -24,6 +23,15 @@ export function batchIsEphemeral(p: Params): boolean {
 }
 
 export async function metadataBatch(rt: NamingRuntime, p: Params, face: Face, edit: MetadataEdit): Promise<{ updated: string[] }> {
+  try {
+    return await editBatch(rt, p, face, edit);
+  } catch (e) {
+    if (e instanceof NamingError) rt.log.warn("instance metadata batch refused", { edit, service: p.get("serviceName")?.slice(0, 200), reason: e.message });
+    throw e;
+  }
+}
+
+async function editBatch(rt: NamingRuntime, p: Params, face: Face, edit: MetadataEdit): Promise<{ updated: string[] }> {
   const svc = serviceFrom(p, face);
   const raw = p.trimmed("metadata");
   if (raw === undefined) throw missing("metadata");
