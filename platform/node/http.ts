@@ -13,6 +13,8 @@ function lightRequest(req: http.IncomingMessage, res: http.ServerResponse, limit
   res.on("close", () => {
     if (!res.writableFinished) gone.abort();
   });
+  let body: Promise<Uint8Array> | undefined;
+  const bytes = () => (body ??= readBody(req, limit));
   return {
     method: req.method ?? "GET",
     url: `http://${host}${req.url ?? "/"}`,
@@ -25,31 +27,34 @@ function lightRequest(req: http.IncomingMessage, res: http.ServerResponse, limit
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
       return out;
     },
-    text() {
-      return new Promise((resolve, reject) => {
-        const declared = Number(req.headers["content-length"] ?? 0);
-        if (declared > limit) {
-          req.resume();
-          return reject(bodyTooLarge(limit));
-        }
-        const chunks: Uint8Array[] = [];
-        let size = 0;
-        req.on("data", (c: Uint8Array) => {
-          size += c.byteLength;
-          if (size > limit) {
-            req.destroy();
-            reject(bodyTooLarge(limit));
-            return;
-          }
-          chunks.push(c);
-        });
-        req.on("end", () => resolve(new TextDecoder().decode(concat(chunks, size))));
-        req.on("error", reject);
-      });
-    },
+    text: () => bytes().then((b) => new TextDecoder().decode(b)),
+    bytes,
     remoteAddress: (req.socket.remoteAddress ?? "").replace(/^::ffff:/, ""),
     gone: gone.signal,
   };
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? 0);
+    if (declared > limit) {
+      req.resume();
+      return reject(bodyTooLarge(limit));
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    req.on("data", (c: Uint8Array) => {
+      size += c.byteLength;
+      if (size > limit) {
+        req.destroy();
+        reject(bodyTooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(concat(chunks, size)));
+    req.on("error", reject);
+  });
 }
 
 export function serveHttp(opts: HttpServeOptions): Promise<Listener> {

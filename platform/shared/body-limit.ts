@@ -2,16 +2,19 @@ import type { HttpRequest } from "../../src/ports/net.ts";
 
 /** The light request of the net port over a WHATWG Request (Bun.serve and Deno.serve). */
 export function lightRequest(req: Request, remoteAddress: string, maxBodyBytes: number): HttpRequest {
+  let body: Promise<Uint8Array> | undefined;
+  const bytes = () => {
+    // A declared length over the limit is refused before a byte is read.
+    if (Number(req.headers.get("content-length") ?? 0) > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
+    return (body ??= readLimited(req.body, maxBodyBytes));
+  };
   return {
     method: req.method,
     url: absoluteUrl(req.url),
     header: (n) => req.headers.get(n) ?? undefined,
     headers: () => Object.fromEntries(req.headers),
-    text: () => {
-      // A declared length over the limit is refused before a byte is read.
-      if (Number(req.headers.get("content-length") ?? 0) > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
-      return readLimited(req.body, maxBodyBytes);
-    },
+    text: () => bytes().then((b) => new TextDecoder().decode(b)),
+    bytes,
     remoteAddress: remoteAddress.replace(/^::ffff:/, ""),
     // Bun.serve and Deno.serve abort the request's signal when the client disconnects.
     gone: req.signal,
@@ -34,8 +37,8 @@ export function bodyTooLarge(limit: number): Error {
 }
 
 /** Reads a WHATWG body stream with a byte limit (Bun.serve and Deno.serve requests). */
-export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
-  if (!body) return "";
+export async function readLimited(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -49,7 +52,7 @@ export async function readLimited(body: ReadableStream<Uint8Array> | null, limit
     }
     chunks.push(value);
   }
-  return new TextDecoder().decode(concat(chunks, size));
+  return concat(chunks, size);
 }
 
 export function concat(chunks: Uint8Array[], size: number): Uint8Array {

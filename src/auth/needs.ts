@@ -9,7 +9,9 @@ export type Need =
   | { kind: "public" }
   | { kind: "user" }
   | { kind: "admin" }
-  | { kind: "resources"; action: Action; resources: Resource[] };
+  | { kind: "resources"; action: Action; resources: Resource[] }
+  /** Every one of these (clone: write the target, read the sources). */
+  | { kind: "all"; needs: Need[] };
 
 const PUBLIC = /^\/(health|metrics|nacos\/metrics|rnacos\/metrics|rnacos\/backup$|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
 const ADMIN = /^\/nacos\/(v1\/auth\/(users|roles|permissions)|v1\/raft\/|v1\/core\/|v2\/core\/|v1\/ns\/operator\/switches)/;
@@ -21,10 +23,26 @@ export function httpNeed(method: string, path: string, get: (name: string) => st
   const write = method !== "GET" && method !== "HEAD";
   if (/^\/nacos\/v[12]\/cs\//.test(path)) {
     if (path.endsWith("/configs/listener")) return { kind: "resources", action: "r", resources: listenerResources(get("Listening-Configs") ?? "") };
+    if (method === "POST" && path === "/nacos/v1/cs/configs") {
+      // Import writes into `namespace`; clone into `tenant`, from sources picked by id anywhere.
+      if (get("import") === "true") return { kind: "resources", action: "w", resources: [{ namespace: get("namespace") ?? "", group: "*", name: "*" }] };
+      if (get("clone") === "true") {
+        return { kind: "all", needs: [
+          { kind: "resources", action: "w", resources: [{ namespace: get("tenant") ?? "", group: "*", name: "*" }] },
+          { kind: "resources", action: "r", resources: [{ namespace: "*", group: "*", name: "*" }] },
+        ] };
+      }
+    }
+    if (method === "GET" && (get("export") === "true" || get("exportV2") === "true")) {
+      // Export filters by patterns across groups: the filters themselves are the resource (a grant
+      // pattern that covers a filter pattern covers everything the filter selects).
+      return { kind: "resources", action: "r", resources: [{ namespace: get("tenant") ?? "", group: get("group")?.trim() || "*", name: get("dataId")?.trim() || "*" }] };
+    }
     const ns = get("tenant") ?? get("namespaceId") ?? "";
     const dataId = get("dataId");
     return { kind: "resources", action: write ? "w" : "r", resources: [{ namespace: ns, group: dataId ? get("group") ?? "DEFAULT_GROUP" : "*", name: dataId ?? "*" }] };
   }
+  if (path === "/nacos/v1/ns/instance/statuses") return { kind: "resources", action: "r", resources: [statusesResource(get("key") ?? "")] };
   if (/^\/nacos\/v[12]\/ns\//.test(path)) {
     const ns = get("namespaceId") ?? "";
     const service = get("serviceName");
@@ -37,6 +55,15 @@ export function httpNeed(method: string, path: string, get: (name: string) => st
   const sd = /^\/nacos\/prometheus(?:\/namespaceId\/([^/]+))?/.exec(path);
   if (sd) return { kind: "resources", action: "r", resources: [{ namespace: sd[1] ? decodeURIComponent(sd[1]) : "*", group: "*", name: "*" }] };
   return { kind: "user" };
+}
+
+/** `[namespace##]group@@service`, the key of /instance/statuses. */
+function statusesResource(key: string): Resource {
+  const at = key.indexOf("##");
+  const namespace = at >= 0 ? key.slice(0, at) : "";
+  const grouped = at >= 0 ? key.slice(at + 2) : key;
+  const g = grouped.indexOf("@@");
+  return { namespace, group: g >= 0 ? grouped.slice(0, g) : "DEFAULT_GROUP", name: g >= 0 ? grouped.slice(g + 2) : grouped };
 }
 
 /** `dataId^2group^2md5[^2tenant]^1...` (the v1 long-poll body). */

@@ -92,7 +92,11 @@ export interface ConfigKey {
 }
 
 export type ConfigCommand =
-  | ({ op: "publish"; content: string; md5: string; casMd5: string; betaIps: string; tag: string } & ConfigKey & ConfigAttrs & Stamp)
+  | ({
+    op: "publish"; content: string; md5: string; casMd5: string; betaIps: string; tag: string;
+    /** Import and clone without OVERWRITE: refused ("exists") when the formal config is there. */
+    ifAbsent?: boolean;
+  } & ConfigKey & ConfigAttrs & Stamp)
   | ({ op: "remove"; tag: string; beta: boolean } & ConfigKey & Stamp)
   | ({ op: "nsCreate" | "nsUpdate"; id: string; name: string; desc: string } & Stamp)
   | ({ op: "nsDelete"; id: string } & Stamp)
@@ -100,6 +104,7 @@ export type ConfigCommand =
 
 /** Why a command was refused; API layers map these to Nacos codes. */
 export type Refusal =
+  | "exists"
   | "cas"
   | "namespaceMissing"
   | "namespaceExists"

@@ -67,6 +67,9 @@ export interface SearchInput {
   pageSize: number;
 }
 
+/** A validated publish, ready for the log. */
+export type PreparedPublish = Extract<ConfigCommand, { op: "publish" }>;
+
 const NS_ID = /^[\w-]+$/;
 /** Largest history page (Nacos's console asks for 10–100). */
 const MAX_HISTORY_PAGE = 500;
@@ -125,7 +128,13 @@ export class ConfigService {
     return { time: this.clock.now(), srcUser: checkUser(srcUser ?? ""), srcIp };
   }
 
-  async publish(p: PublishInput): Promise<void> {
+  /** `ifAbsent`: refused with ConfigRefused("exists") when the formal config is already there. */
+  async publish(p: PublishInput, opts: { ifAbsent?: boolean } = {}): Promise<void> {
+    await this.commitPublish(this.preparePublish(p), opts);
+  }
+
+  /** Validates a publish without writing it: imports check every item before writing any. */
+  preparePublish(p: PublishInput): PreparedPublish {
     const k = this.key(p);
     const content = checkContent(p.content, this.maxContent);
     const tag = p.tag ? checkTag(p.tag.trim()) : "";
@@ -136,10 +145,12 @@ export class ConfigService {
     });
     const casMd5 = (p.casMd5 ?? "").trim();
     if (casMd5.length > 64) throw new ConfigParamError("casMd5", "invalid casMd5");
-    if (!this.state.namespaceExists(k.tenant)) throw new ConfigRefused("namespaceMissing", `namespace '${k.tenant}' does not exist`);
-    await this.write({
-      op: "publish", ...k, content, md5: md5Hex(content), casMd5, betaIps, tag, ...attrs, ...this.stamp(p.srcUser, p.srcIp),
-    });
+    return { op: "publish", ...k, content, md5: md5Hex(content), casMd5, betaIps, tag, ...attrs, ...this.stamp(p.srcUser, p.srcIp) };
+  }
+
+  async commitPublish(cmd: PreparedPublish, opts: { ifAbsent?: boolean } = {}): Promise<void> {
+    if (!this.state.namespaceExists(cmd.tenant)) throw new ConfigRefused("namespaceMissing", `namespace '${cmd.tenant}' does not exist`);
+    await this.write(opts.ifAbsent ? { ...cmd, ifAbsent: true } : cmd);
   }
 
   async remove(r: RemoveInput): Promise<void> {
@@ -164,6 +175,12 @@ export class ConfigService {
 
   item(k: ConfigKey): ConfigItem | undefined {
     return this.state.get(k);
+  }
+
+  /** By Nacos's numeric id (clone, delete by ids). */
+  itemById(id: number): ConfigItem | undefined {
+    const ck = this.state.byId.get(id);
+    return ck === undefined ? undefined : this.state.configs.get(ck);
   }
 
   /** The md5 a listener with this view should hold; "" when there is nothing to serve. */

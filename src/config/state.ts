@@ -182,6 +182,8 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
     }
 
     if (cmd.casMd5 !== "" && cur && cur.md5 !== "" && cur.md5 !== cmd.casMd5) return casFail();
+    // Decided here, at apply time, so an import's "skip what exists" holds against concurrent writers.
+    if (cmd.ifAbsent === true && cur) return refuse("exists", `config ${cmd.group}/${cmd.dataId} already exists`);
     const next: ConfigItem = {
       id: cur?.id ?? index,
       tenant: cmd.tenant, group: cmd.group, dataId: cmd.dataId,

@@ -8,6 +8,10 @@ export const LIMITS = {
   grpcMaxConnections: 100_000,
   /** HTTP: largest request body (a 10 MiB config form-encoded can grow ~3x). */
   httpMaxBodyBytes: 32 * 1024 * 1024,
+  /** Config import and clone: most configs in one request. */
+  configTransferMaxEntries: 5_000,
+  /** Config import: most bytes of uncompressed zip entries in one request. */
+  configImportMaxBytes: 64 * 1024 * 1024,
   /** Env file size we are willing to parse. */
   envFileMaxBytes: 1024 * 1024,
 } as const;

@@ -13,8 +13,9 @@ import {
   type ClusterMeta, groupedName, type Instance, instanceJson, parseServiceKey, sameInstanceValue, type ServiceId, type ServiceMeta,
   serviceKey,
 } from "./model.ts";
-import type { ApplyResult, NamingCommand } from "./persistent-state.ts";
-import { PersistentState } from "./persistent-state.ts";
+import type { ApplyResult, InstanceRef, NamingCommand } from "./persistent-state.ts";
+import { editMetadata, PersistentState, refersTo } from "./persistent-state.ts";
+import { METADATA_MAX_CHARS } from "./checks.ts";
 import type { Proposer } from "./proposer.ts";
 import { type Selection, selectInstances } from "./selection.ts";
 import { SubscriberIndex } from "./subscribers.ts";
@@ -406,6 +407,45 @@ export class NamingService {
     }
     if (hits.length === 0) throw bad(`instance not exist: ${ip}:${port}:${cluster}`, V2.INSTANCE_NOT_FOUND);
     for (const [id, list] of hits) this.rewriteEphemeral(id, key, list, "update");
+  }
+
+  /**
+   * Nacos's metadata batch (`/instance/metadata/batch`): `set` merged into, or `remove` keys taken
+   * from, the metadata of the service's instances of one kind (all of them, or `targets`). Ephemeral
+   * ones change through the store's one door (instances of gRPC connections held by other nodes are
+   * theirs to change and are left out); persistent ones through the Raft log. Returns the instances
+   * chosen, as Nacos lists them even when their metadata already was so.
+   */
+  async batchMetadata(svc: ServiceId, ephemeral: boolean, targets: InstanceRef[] | undefined,
+    change: { set: Record<string, string>; remove: string[] }): Promise<Instance[]> {
+    const key = serviceKey(svc);
+    const fits = (m: Record<string, string>) => {
+      if (JSON.stringify(m).length > METADATA_MAX_CHARS * 16) throw bad("Param 'metadata' is illegal: the instance metadata would grow too large", V2.INSTANCE_METADATA_ERROR);
+    };
+    if (!ephemeral) {
+      const chosen = [...(this.persistent.get(key)?.instances.values() ?? [])].filter((i) => refersTo(targets, i));
+      chosen.forEach((i) => fits(editMetadata(i.metadata, change.set, change.remove)));
+      if (chosen.length > 0) await this.propose({ op: "instance.metadata", key, ...(targets ? { targets } : {}), ...change });
+      return chosen;
+    }
+    const chosen: Instance[] = [];
+    const rewrites: [clientId: string, list: PublishedInstance[]][] = [];
+    for (const [c, list] of this.clientsIn(key)) {
+      if (c.kind === "connection" && c.owner !== this.selfId) continue;
+      let touched = false;
+      const next = list.map((i) => {
+        if (!refersTo(targets, i)) return i;
+        chosen.push(i);
+        const metadata = editMetadata(i.metadata, change.set, change.remove);
+        if (metadata === i.metadata) return i;
+        fits(metadata);
+        touched = true;
+        return { ...i, metadata };
+      });
+      if (touched) rewrites.push([c.id, next]);
+    }
+    for (const [id, list] of rewrites) this.rewriteEphemeral(id, key, list, "update");
+    return chosen;
   }
 
   /** Each client publishing into a service with its list there. */

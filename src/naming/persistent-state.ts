@@ -16,7 +16,16 @@ export type NamingCommand =
   /** Persistent instance; one per ip:port per service (the ip:port#false client publishes one). */
   | { op: "instance.put"; key: string; instance: Instance }
   | { op: "instance.delete"; key: string; ip: string; port: number }
-  | { op: "instance.patch"; key: string; ip: string; port: number; cluster: string; weight?: number; enabled?: boolean; metadata?: Record<string, string> };
+  | { op: "instance.patch"; key: string; ip: string; port: number; cluster: string; weight?: number; enabled?: boolean; metadata?: Record<string, string> }
+  /** Metadata batch: `set` merged into, `remove` keys taken from the chosen instances (all when `targets` is absent). */
+  | { op: "instance.metadata"; key: string; targets?: InstanceRef[]; set: Record<string, string>; remove: string[] };
+
+/** An instance as a batch names it. */
+export interface InstanceRef {
+  ip: string;
+  port: number;
+  cluster: string;
+}
 
 export type ApplyResult = { ok: true; changed: boolean } | { ok: false; status: 400 | 404; message: string };
 
@@ -110,6 +119,17 @@ export class PersistentState {
         if (cmd.metadata !== undefined) i.metadata = { ...cmd.metadata };
         return OK_CHANGED;
       }
+      case "instance.metadata": {
+        let changed = false;
+        for (const i of rec?.instances.values() ?? []) {
+          if (!refersTo(cmd.targets, i)) continue;
+          const next = editMetadata(i.metadata, cmd.set, cmd.remove);
+          if (next === i.metadata) continue;
+          i.metadata = next;
+          changed = true;
+        }
+        return changed ? OK_CHANGED : OK_SAME;
+      }
     }
   }
 
@@ -143,4 +163,18 @@ export class PersistentState {
     if (!r) this.records.set(key, (r = { instances: new Map() }));
     return r;
   }
+}
+
+/** Is `i` one of `targets` (every instance when there are none)? */
+export function refersTo(targets: readonly InstanceRef[] | undefined, i: Instance): boolean {
+  return targets === undefined || targets.some((t) => t.ip === i.ip && t.port === i.port && t.cluster === i.clusterName);
+}
+
+/** `metadata` with `set` merged in and `remove` keys gone; the same object when nothing changes. */
+export function editMetadata(metadata: Record<string, string>, set: Record<string, string>, remove: readonly string[]): Record<string, string> {
+  const changes = Object.entries(set).some(([k, v]) => metadata[k] !== v) || remove.some((k) => Object.hasOwn(metadata, k));
+  if (!changes) return metadata;
+  const next = { ...metadata, ...set };
+  for (const k of remove) delete next[k];
+  return next;
 }

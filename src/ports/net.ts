@@ -15,6 +15,8 @@ export interface HttpRequest {
   headers(): Record<string, string>;
   /** The body as UTF-8 text, at most `maxBytes` (the listener rejects larger bodies with 413). */
   text(): Promise<string>;
+  /** The body as bytes (multipart uploads), same limit. A body is read once: text() and bytes() share it. */
+  bytes(): Promise<Uint8Array>;
   readonly remoteAddress: string;
   /** Aborts when the client goes away before the answer is sent (a held long poll is then released). */
   readonly gone?: AbortSignal;

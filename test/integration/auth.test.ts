@@ -8,6 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
 import { openConfigConn } from "./config-support.ts";
+import { unzip, zip } from "../../src/lib/zip.ts";
 
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
@@ -105,6 +106,50 @@ t("a user with read access to one namespace reads it over HTTP v1, v2 and gRPC, 
   } finally {
     conn.close();
   }
+});
+
+t("config transfer and the new registry routes: export needs read on the namespace, import and clone need write", async ({ srv, admin, reader }) => {
+  const exp = (tenant: string, token: string) => fetch(`${srv.httpUrl}/nacos/v1/cs/configs?exportV2=true&tenant=${tenant}&accessToken=${token}`);
+  const mine = await exp("dev", reader);
+  assert.is(mine.status, 200, "the reader exports its namespace");
+  assert.ok((await unzip(new Uint8Array(await mine.arrayBuffer()), { maxEntries: 10, maxEntryBytes: 1 << 20, maxTotalBytes: 1 << 20 })).some((e) => e.name === "G/app"));
+  // A user limited to one group cannot widen an export past it with patterns.
+  assert.is((await call(srv, "POST", "/nacos/v1/auth/permissions", { role: "dev-reader", resource: "public:G:*", action: "r", accessToken: admin })).status, 200);
+  const groupOnly = (q: string) => fetch(`${srv.httpUrl}/nacos/v1/cs/configs?export=true&tenant=public&${q}&accessToken=${reader}`);
+  assert.is((await groupOnly("group=G")).status, 200);
+  assert.is((await groupOnly("dataId=app")).status, 403, "a dataId filter alone spans every group");
+  assert.is((await groupOnly("group=%20")).status, 403, "a blank group is every group");
+  assert.is((await call(srv, "DELETE", "/nacos/v1/auth/permissions", { role: "dev-reader", resource: "public:G:*", action: "r", accessToken: admin })).status, 200);
+  const theirs = await exp("public", reader);
+  assert.is(theirs.status, 403, "no read right on public");
+  assert.is(await theirs.text(), "authorization failed!");
+
+  const upload = async (token: string) => {
+    const fd = new FormData();
+    fd.append("policy", "OVERWRITE");
+    fd.append("file", new Blob([await zip([{ name: "G/imported", data: new TextEncoder().encode("x") }]) as Uint8Array<ArrayBuffer>]), "x.zip");
+    return fetch(`${srv.httpUrl}/nacos/v1/cs/configs?import=true&namespace=dev&tenant=dev&accessToken=${token}`, { method: "POST", body: fd });
+  };
+  const refused = await upload(reader);
+  assert.is(refused.status, 403, "read-only users cannot import");
+  assert.is(await refused.text(), "authorization failed!");
+  assert.is((await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "imported", group: "G", tenant: "dev", accessToken: admin })).status, 404);
+  const done = await upload(admin);
+  assert.equal((await done.json()).data, { succCount: 1, skipCount: 0 });
+
+  const id = (await (await call(srv, "GET", "/nacos/v1/cs/configs", { show: "all", dataId: "app", group: "G", tenant: "dev", accessToken: admin })).json()).id;
+  const clone = (token: string) => fetch(`${srv.httpUrl}/nacos/v1/cs/configs?clone=true&tenant=dev&policy=SKIP&accessToken=${token}`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([{ cfgId: id, dataId: "copy", group: "G" }]),
+  });
+  assert.is((await clone(reader)).status, 403, "clone writes");
+  assert.is((await (await clone(admin)).json()).code, 200);
+  assert.is((await call(srv, "GET", "/nacos/v1/cs/configs/catalog", { dataId: "app", group: "G", tenant: "dev", accessToken: reader })).status, 200);
+  assert.is((await call(srv, "GET", "/nacos/v1/cs/configs/catalog", { dataId: "app", group: "G", accessToken: reader })).status, 403);
+
+  assert.is((await call(srv, "GET", "/nacos/v1/ns/instance/statuses", { key: "dev##DEFAULT_GROUP@@s", accessToken: reader })).status, 200);
+  assert.is((await call(srv, "GET", "/nacos/v1/ns/instance/statuses", { key: "public##DEFAULT_GROUP@@s", accessToken: reader })).status, 403);
+  assert.is((await call(srv, "PUT", "/nacos/v1/ns/instance/metadata/batch", { serviceName: "s", namespaceId: "dev", metadata: "a=1", accessToken: reader })).status, 403);
+  assert.is((await call(srv, "PUT", "/nacos/v1/ns/instance/metadata/batch", { serviceName: "s", namespaceId: "dev", metadata: "a=1", accessToken: admin })).status, 200);
 });
 
 t("a deleted user's token stops working; passwords and tokens never reach the log", async (ctx) => {

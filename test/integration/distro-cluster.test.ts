@@ -59,6 +59,21 @@ t("the curl script: one instance registered on each node, every node lists all t
     const bad = await http(nodes[1].httpUrl, "PUT", "/nacos/v1/ns/instance", { ip: "10.7.7.7", port: 1, serviceName: "foo@@distro.curl" });
     assert.is(bad.status, 400);
     assert.match(bad.text, /instance not exist/);
+    // Metadata batches sent to any node run on the owner and reach every node; statuses agree everywhere.
+    for (const [i, n] of nodes.entries()) {
+      const m = await http(n.httpUrl, "PUT", "/nacos/v1/ns/instance/metadata/batch", { serviceName: "foo@@distro.curl", metadata: `{"from":"node${i + 1}","n${i + 1}":"x"}` });
+      assert.equal(m.json().updated.sort(), ["10.1.0.1:8000:unknown:DEFAULT:ephemeral", "10.1.0.2:8000:unknown:DEFAULT:ephemeral"], m.text);
+    }
+    const del = await http(nodes[1].httpUrl, "DELETE", "/nacos/v1/ns/instance/metadata/batch", { serviceName: "foo@@distro.curl", metadata: "n2=" });
+    assert.is(del.json().updated.length, 2, del.text);
+    for (const [i, n] of nodes.entries()) {
+      await until(`metadata on node ${i + 1}`, async () => {
+        const hosts = await hostsOf(n.httpUrl, "foo@@distro.curl");
+        return hosts.length === 2 && hosts.every((h: { metadata: Record<string, string> }) => JSON.stringify(h.metadata) === '{"from":"node3","n1":"x","n3":"x"}');
+      }, 5000);
+      const st = await http(n.httpUrl, "GET", "/nacos/v1/ns/instance/statuses", { key: "public##foo@@distro.curl" });
+      assert.equal(st.json().ips.sort(), ["10.1.0.1:8000_true", "10.1.0.2:8000_true"]);
+    }
   } finally {
     await stopAll(nodes);
   }

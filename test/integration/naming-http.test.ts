@@ -173,4 +173,65 @@ t("PUT health/instance sets a persistent instance's health only where no checker
   assert.match(eph.text, /ephemeral/);
 });
 
+t("metadata batch: PUT merges and DELETE removes keys on ephemeral and persistent instances; Nacos's answer", async ({ base }) => {
+  for (const [ip, port, cluster] of [["10.8.0.1", 80, "DEFAULT"], ["10.8.0.2", 80, "C2"]] as const) {
+    assert.is((await http(base, "POST", `${NS}/instance`, { serviceName: "meta-eph", ip, port, clusterName: cluster, metadata: '{"keep":"k"}' })).text, "ok");
+  }
+  const meta = async (svc: string, extra: Record<string, string> = {}) =>
+    Object.fromEntries((await hostsOf(base, svc, extra)).map((h: any) => [`${h.ip}:${h.clusterName}`, h.metadata]));
+
+  const all = await http(base, "PUT", `${NS}/instance/metadata/batch`, { serviceName: "meta-eph", metadata: '{"v":"1","w":"2"}' });
+  assert.is(all.status, 200, all.text);
+  assert.equal(all.json().updated.sort(), ["10.8.0.1:80:unknown:DEFAULT:ephemeral", "10.8.0.2:80:unknown:C2:ephemeral"]);
+  assert.equal(await meta("meta-eph"), { "10.8.0.1:DEFAULT": { keep: "k", v: "1", w: "2" }, "10.8.0.2:C2": { keep: "k", v: "1", w: "2" } });
+
+  const one = await http(base, "DELETE", `${NS}/instance/metadata/batch`, {
+    serviceName: "DEFAULT_GROUP@@meta-eph", metadata: '{"v":""}', instances: JSON.stringify([{ ip: "10.8.0.2", port: 80, clusterName: "C2" }, { ip: "10.8.0.9", port: 1 }]),
+  });
+  assert.equal(one.json(), { updated: ["10.8.0.2:80:unknown:C2:ephemeral"] });
+  assert.equal((await meta("meta-eph"))["10.8.0.2:C2"], { keep: "k", w: "2" });
+
+  // Persistent instances change through the Raft log; ephemeral ones of the same call are untouched.
+  assert.is((await http(base, "POST", `${NS}/instance`, { serviceName: "meta-per", ip: "10.8.1.1", port: 90, ephemeral: false, metadata: "a=1" })).text, "ok");
+  const none = await http(base, "PUT", `${NS}/instance/metadata/batch`, { serviceName: "meta-per", metadata: "b=2" });
+  assert.equal(none.json(), { updated: [] }, "no ephemeral instance in a persistent service");
+  const per = await http(base, "PUT", `${NS}/instance/metadata/batch`, { serviceName: "meta-per", consistencyType: "persist", metadata: "b=2,c=3" });
+  assert.equal(per.json(), { updated: ["10.8.1.1:90:unknown:DEFAULT:persist"] });
+  assert.equal(await meta("meta-per"), { "10.8.1.1:DEFAULT": { a: "1", b: "2", c: "3" } });
+  const perDel = await http(base, "DELETE", `${NS}/instance/metadata/batch`, { serviceName: "meta-per", consistencyType: "persist", metadata: '{"a":"x","c":"y"}' });
+  assert.equal(perDel.json(), { updated: ["10.8.1.1:90:unknown:DEFAULT:persist"] });
+  assert.equal(await meta("meta-per"), { "10.8.1.1:DEFAULT": { b: "2" } });
+
+  const v2 = await http(base, "PUT", "/nacos/v2/ns/instance/metadata/batch", { serviceName: "meta-eph", metadata: '{"z":"9"}', instances: "[]" });
+  assert.equal(v2.json(), { code: 0, message: "success", data: { updated: ["10.8.0.1:80:unknown:DEFAULT:ephemeral", "10.8.0.2:80:unknown:C2:ephemeral"] } });
+
+  for (const [params, re] of [
+    [{ serviceName: "meta-eph" }, /Param 'metadata' is required/],
+    [{ metadata: "a=1" }, /Param 'serviceName' is required/],
+    [{ serviceName: "meta-eph", metadata: "{broken" }, /metadata' is illegal/],
+    [{ serviceName: "meta-eph", metadata: "a=1", instances: "{not json" }, /'instances' is illegal: not valid JSON/],
+    [{ serviceName: "meta-eph", metadata: "a=1", instances: '{"ip":"1.1.1.1"}' }, /expected a JSON array/],
+    [{ serviceName: "meta-eph", metadata: "a=1", instances: '[{"ip":"1.1.1.1","port":"x"}]' }, /port' is illegal/],
+    [{ serviceName: "meta-eph", metadata: `{"big":"${"x".repeat(2000)}"}` }, /should not exceed 1024/],
+  ] as const) {
+    const r = await http(base, "PUT", `${NS}/instance/metadata/batch`, params);
+    assert.is(r.status, 400, `${JSON.stringify(params).slice(0, 80)} → ${r.text}`);
+    assert.match(r.text, re);
+  }
+});
+
+t("statuses: every instance of a service key as ip:port_healthy", async ({ base }) => {
+  assert.is((await http(base, "POST", `${NS}/instance`, { serviceName: "st", groupName: "SG", ip: "10.7.0.1", port: 1 })).text, "ok");
+  assert.is((await http(base, "POST", `${NS}/instance`, { serviceName: "st", groupName: "SG", ip: "10.7.0.2", port: 2, healthy: false, enabled: false })).text, "ok");
+  const r = await http(base, "GET", `${NS}/instance/statuses`, { key: "public##SG@@st" });
+  assert.is(r.status, 200);
+  assert.equal(r.json().ips.sort(), ["10.7.0.1:1_true", "10.7.0.2:2_false"]);
+  assert.equal((await http(base, "GET", `${NS}/instance/statuses`, { key: "SG@@st" })).json().ips.length, 2, "no namespace means public");
+  assert.equal((await http(base, "GET", `${NS}/instance/statuses`, { key: "public##SG@@nothing" })).json(), { ips: [] });
+  const noGroup = await http(base, "GET", `${NS}/instance/statuses`, { key: "public##st" });
+  assert.is(noGroup.status, 400);
+  assert.match(noGroup.text, /groupName@@serviceName/);
+  assert.is((await http(base, "GET", `${NS}/instance/statuses`)).status, 400);
+});
+
 t.run();

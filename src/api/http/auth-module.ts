@@ -38,6 +38,7 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
     if (!who) return "user not found!";
     if (need.kind === "user") return undefined;
     if (need.kind === "admin") return auth.isAdmin(who) ? undefined : "authorization failed!";
+    if (need.kind === "all") return need.needs.map((n) => decide(n, who)).find((why) => why !== undefined);
     return need.resources.every((r) => auth.allowed(who, need.action, r)) ? undefined : "authorization failed!";
   };
 

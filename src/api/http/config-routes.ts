@@ -17,13 +17,14 @@ import {
   clientIp, configAllInfo, configInfo, intParam, javaUrlEncode, mimeOf, NO_CACHE, v1Failure, v2Failure,
 } from "./config-http.ts";
 import { Params } from "./params.ts";
+import { addCatalogRoute, transferOp } from "./config-transfer-routes.ts";
 import { json, text, v2error, v2ok } from "./respond.ts";
 
 export interface ConfigRouteDeps {
   service: ConfigService;
   polls: LongPolls;
   listeners: GrpcListeners;
-  log?: Log;
+  log: Log;
 }
 
 const pollsRefused = metrics.counter("tnacos_config_long_polls_refused_total", "long polls answered 503 because the table of held polls was full");
@@ -36,6 +37,8 @@ export function addConfigRoutes(routes: HttpRoutes, deps: ConfigRouteDeps): void
 
   const v1 = async (req: HttpRequest): Promise<HttpResponse> => {
     const p = await Params.from(req);
+    const transfer = transferOp(req.method, p);
+    if (transfer) return transfer({ service, log: deps.log }, req, p);
     try {
       switch (req.method) {
         case "GET":
@@ -53,6 +56,7 @@ export function addConfigRoutes(routes: HttpRoutes, deps: ConfigRouteDeps): void
     }
   };
   routes.add("ALL", "/nacos/v1/cs/configs", v1);
+  addCatalogRoute(routes, service);
 
   routes.add("POST", "/nacos/v1/cs/configs/listener", (req) => longPoll(deps, req));
   routes.add("GET", "/nacos/v1/cs/configs/listener", async (req) => {
@@ -221,7 +225,7 @@ async function longPoll(deps: ConfigRouteDeps, req: HttpRequest): Promise<HttpRe
   const held = deps.polls.hold(keys, holdMs(timeout), ip, req.gone);
   if (!held) {
     pollsRefused.inc({ reason: "too_many_long_polls" });
-    deps.log?.warn("long poll refused: the table of held polls is full (TNACOS_CONFIG_MAX_LONG_POLLS)", { ip, held: deps.polls.size });
+    deps.log.warn("long poll refused: the table of held polls is full (TNACOS_CONFIG_MAX_LONG_POLLS)", { ip, held: deps.polls.size });
     return text(503, "too many long polls held; retry later");
   }
   return pollAnswer(await held);

@@ -16,6 +16,7 @@ import { checkService } from "../../naming/checks.ts";
 import type { NamingRuntime } from "../../naming/runtime.ts";
 import type { Log } from "../../ports/log.ts";
 import * as ops from "./naming-ops.ts";
+import { batchIsEphemeral, metadataBatch } from "./naming-batch-ops.ts";
 import { Params } from "./params.ts";
 
 export const FORWARD_METHOD = "naming.http";
@@ -23,8 +24,8 @@ export const FORWARD_METHOD = "naming.http";
 // is better replaced by this node (AP) than waited for.
 const FORWARD_TIMEOUT_MS = 2_000;
 
-export type OwnedOp = "register" | "deregister" | "update" | "beat";
-const OPS = new Set<OwnedOp>(["register", "deregister", "update", "beat"]);
+export type OwnedOp = "register" | "deregister" | "update" | "beat" | "metadataUpdate" | "metadataDelete";
+const OPS = new Set<OwnedOp>(["register", "deregister", "update", "beat", "metadataUpdate", "metadataDelete"]);
 
 interface Forwarded {
   op: OwnedOp;
@@ -45,6 +46,10 @@ export async function runOwnedOp(rt: NamingRuntime, op: OwnedOp, p: Params, face
       return await ops.updateInstance(rt, p, face);
     case "beat":
       return ops.beat(rt, p, face);
+    case "metadataUpdate":
+      return await metadataBatch(rt, p, face, "update");
+    case "metadataDelete":
+      return await metadataBatch(rt, p, face, "delete");
   }
 }
 
@@ -52,6 +57,7 @@ export async function runOwnedOp(rt: NamingRuntime, op: OwnedOp, p: Params, face
 function ephemeralServiceKey(op: OwnedOp, p: Params): string | undefined {
   try {
     if (op !== "beat" && p.trimmed("ephemeral")?.toLowerCase() === "false") return undefined;
+    if ((op === "metadataUpdate" || op === "metadataDelete") && !batchIsEphemeral(p)) return undefined;
     let name = p.trimmed("serviceName");
     if (name === undefined && op === "beat") {
       const b = JSON.parse(p.get("beat") ?? "{}") as { serviceName?: unknown };

@@ -9,6 +9,7 @@ import type { HttpRoutes, Method } from "./app.ts";
 import type { NamingForwarder } from "./naming-forward.ts";
 import { runOwnedOp } from "./naming-forward.ts";
 import * as ops from "./naming-ops.ts";
+import { statuses } from "./naming-batch-ops.ts";
 import { Params } from "./params.ts";
 import { json, text, v2error, v2ok } from "./respond.ts";
 
@@ -55,6 +56,9 @@ export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime, forwarder
   v1("GET", "/instance", (p) => json(200, ops.getInstance(rt, p, "v1")));
   v1("GET", "/instance/list", (p, req) => json(200, ops.listInstances(rt, p, req, "v1")));
   v1("PUT", "/instance/beat", async (p) => json(200, await owned("beat", p, "v1")));
+  v1("PUT", "/instance/metadata/batch", async (p) => json(200, await owned("metadataUpdate", p, "v1")));
+  v1("DELETE", "/instance/metadata/batch", async (p) => json(200, await owned("metadataDelete", p, "v1")));
+  v1("GET", "/instance/statuses", (p) => json(200, statuses(rt, p)));
   // ---- v1 services
   v1("POST", "/service", async (p) => (await ops.createService(rt, p, "v1"), ok));
   v1("DELETE", "/service", async (p) => (await ops.deleteService(rt, p, "v1"), ok));
@@ -87,6 +91,8 @@ export function addNamingRoutes(routes: HttpRoutes, rt: NamingRuntime, forwarder
   v2("PUT", "/instance", async (p) => (await owned("update", p, "v2"), "ok"));
   v2("GET", "/instance", (p) => ops.getInstance(rt, p, "v2"));
   v2("GET", "/instance/list", (p, req) => ops.listInstances(rt, p, req, "v2"));
+  v2("PUT", "/instance/metadata/batch", (p) => owned("metadataUpdate", p, "v2"));
+  v2("DELETE", "/instance/metadata/batch", (p) => owned("metadataDelete", p, "v2"));
   // The v2 beat answers the v1 JSON without the envelope.
   routes.add("PUT", "/nacos/v2/ns/instance/beat", async (req) => {
     const p = await Params.from(req);
