@@ -68,6 +68,11 @@ export class AuthService {
   }
 
   /** On the leader: the token secret and the initial admin exist (RNACOS_INIT_ADMIN_USERNAME/PASSWORD). One run at a time. */
+  /** The token secret and at least one user exist (made by a leader's bootstrap, replicated to all). */
+  initialised(): boolean {
+    return this.state.secret !== "" && this.state.users.size > 0;
+  }
+
   bootstrap(): Promise<void> {
     this.bootstrapping ??= this.bootstrapOnce().finally(() => {
       this.bootstrapping = undefined;

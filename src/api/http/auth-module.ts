@@ -158,6 +158,12 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
     return ok("delete permission ok!");
   }));
 
+  // A leader is ready once its bootstrap made the token secret and the initial admin, so a client that
+  // logs in right after start is not refused. (A follower gets them through the log; a node that has not
+  // joined a cluster yet has nobody to make them.)
+  ctx.readiness.push(() =>
+    auth.initialised() || !ctx.replication.isLeader() ? undefined : "auth: the token secret and the initial admin are being created");
+
   return {
     name: "auth",
     async start() {
