@@ -402,6 +402,8 @@ export class Distro {
 
   private acceptGone(from: NodeId, [id, revision, cause]: Gone): void {
     const v = this.store.version(id);
+    // This node's own connections are known only here: nobody else can know one is gone.
+    if (v?.kind === "connection" && v.owner === this.o.selfId) return;
     // A higher revision wins, whoever wrote it, as for records: the HTTP owner's expiry of a client
     // another node wrote while cut off from it (the forwarder's fallback) must reach the nodes holding
     // that node's copy, or they keep it for good (its writer is not the owner and never expires it).
