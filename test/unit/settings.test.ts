@@ -120,7 +120,11 @@ test("cli: -e / --env-file / --env-file=, --help, --version, unknown args", () =
   assert.throws(() => parseArgs(["--bogus"]), /unknown argument "--bogus"/);
 });
 
-test("--help lists every documented variable", () => {
+test("--help and the README list every documented variable", async () => {
+  // The README's settings table lists every one as well.
+  const { readFileSync } = await import("node:fs");
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  for (const [name] of SETTINGS_DOC) assert.ok(readme.includes(`| \`${name}\` |`), `README settings table lacks ${name}`);
   const text = usage("9.9.9", SETTINGS_DOC);
   for (const [name] of SETTINGS_DOC) assert.ok(text.includes(name), name);
   assert.ok(text.includes("tnacos 9.9.9"));
