@@ -12,7 +12,9 @@ import type { ModuleContext, ServerModule } from "../../module.ts";
 import type { HttpResponse } from "../../ports/net.ts";
 import type { RoutedRequest } from "./app.ts";
 import { Params } from "./params.ts";
+import { pathOf } from "./request-view.ts";
 import { json, text, v2error } from "./respond.ts";
+import { installConsoleAuth } from "./console-auth.ts";
 
 export function createAuthModule(ctx: ModuleContext): ServerModule {
   const { settings, platform } = ctx;
@@ -40,6 +42,13 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
     if (need.kind === "admin") return auth.isAdmin(who) ? undefined : "authorization failed!";
     return need.resources.every((r) => auth.allowed(who, need.action, r)) ? undefined : "authorization failed!";
   };
+
+  // The console always needs a session, whatever RNACOS_ENABLE_OPEN_API_AUTH says.
+  ctx.guards.console = installConsoleAuth({
+    auth, state, clock: platform.clock, log, routes: ctx.consoleRoutes, decide,
+    ttlSec: settings.consoleLoginTimeoutSec, failuresPerHour: settings.consoleLoginOneHourLimit,
+    captcha: settings.consoleEnableCaptcha, initAdmin: settings.initAdminUsername,
+  });
 
   if (settings.enableOpenApiAuth) {
     ctx.guards.http = async (req) => {
@@ -174,11 +183,6 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
   };
 }
 
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const q = url.indexOf("?", start);
-  return url.slice(start, q < 0 ? undefined : q);
-}
 
 /** Nacos's Page: pageNo (from 1), pageSize (at most 500). */
 function page<T>(p: Params, rows: T[]): { totalCount: number; pageNumber: number; pagesAvailable: number; pageItems: T[] } {

@@ -1,0 +1,47 @@
+/**
+ * Views of a request for the console listener: the body read once (its guard and the OpenAPI route
+ * it forwards to both parse it, and a platform request body can be read only once), and the same
+ * request under another URL (the console path mapped onto the OpenAPI path).
+ */
+import type { HttpRequest } from "../../ports/net.ts";
+
+/** `req` whose text() reads the body once and answers the same text to every later call. */
+export function withBodyOnce(req: HttpRequest): HttpRequest {
+  let body: Promise<string> | undefined;
+  return view(req, req.url, () => (body ??= req.text()));
+}
+
+/** `req` under `url` (same method, headers, body). */
+export function withUrl(req: HttpRequest, url: string): HttpRequest {
+  return view(req, url, () => req.text());
+}
+
+function view(req: HttpRequest, url: string, text: () => Promise<string>): HttpRequest {
+  return {
+    method: req.method,
+    url,
+    header: (name) => req.header(name),
+    headers: () => req.headers(),
+    text,
+    remoteAddress: req.remoteAddress,
+    gone: req.gone,
+  };
+}
+
+/** The user a guard identified for a request (the console forwards it as the config op user). */
+const users = new WeakMap<HttpRequest, string>();
+
+export function setRequestUser(req: HttpRequest, username: string): void {
+  users.set(req, username);
+}
+
+export function requestUser(req: HttpRequest): string | undefined {
+  return users.get(req);
+}
+
+/** Path of an absolute URL, without the query. */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const q = url.indexOf("?", start);
+  return url.slice(start, q < 0 ? undefined : q);
+}

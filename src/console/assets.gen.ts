@@ -1,0 +1,2 @@
+// @generated placeholder
+export const CONSOLE_ASSETS: Record<string, { type: string; body: string }> = {};
