@@ -101,7 +101,7 @@ export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
       const t = await d.auth.login(username, password, d.ttlSec);
       const defaultPassword = username === d.initAdmin && password === "admin";
       if (defaultPassword) d.log.warn(`console: ${username} logged in with the default password; change it (Users page)`);
-      return consoleOk({ username, admin: t.globalAdmin, tokenTtl: t.tokenTtl, defaultPassword, token: t.accessToken }, {
+      return consoleOk({ username, admin: t.globalAdmin, tokenTtl: t.tokenTtl, defaultPassword }, {
         "set-cookie": `token=${t.accessToken}; Path=/; Max-Age=${d.ttlSec}; HttpOnly; SameSite=Strict`,
       });
     } catch (e) {
