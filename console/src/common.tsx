@@ -4,16 +4,18 @@ import { useCallback, useEffect, useState } from "preact/hooks";
 import { type Me, mayIn, nacos } from "./api.ts";
 import { t } from "./i18n.ts";
 
-export function useLoad<T>(fn: () => Promise<T>, deps: unknown[]): { data?: T; error?: string; reload: () => void } {
+/** `fn`'s answer, fetched again when `deps` change; nothing is fetched while `enabled` is false. */
+export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], enabled = true): { data?: T; error?: string; reload: () => void } {
   const [state, setState] = useState<{ data?: T; error?: string }>({});
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
+    if (!enabled) return;
     fn().then((data) => live && setState({ data }), (e: Error) => live && setState({ error: e.message }));
     return () => {
       live = false;
     };
-  }, [...deps, tick]);
+  }, [...deps, tick, enabled]);
   return { ...state, reload: useCallback(() => setTick((x) => x + 1), []) };
 }
 
@@ -48,26 +50,28 @@ export function useNamespaces(me: Me) {
   }, [me.username]);
 }
 
-/** The namespace the config and service pages work in (remembered across pages and reloads). */
-export function useCurrentNamespace(): [string, (ns: string) => void] {
-  const [ns, setNs] = useState(() => localStorage.getItem("tnacos.ns") ?? "");
-  return [ns, (v) => {
+/**
+ * The namespace the config and service pages work in (remembered across pages and reloads), once the
+ * namespaces this user may read are known: undefined until then, so no page asks for one it cannot read.
+ */
+export function useNamespace(me: Me): { ns?: string; list?: Namespace[]; set: (ns: string) => void } {
+  const { data } = useNamespaces(me);
+  const [stored, setStored] = useState(() => localStorage.getItem("tnacos.ns") ?? "");
+  const set = (v: string) => {
     localStorage.setItem("tnacos.ns", v);
-    setNs(v);
-  }];
+    setStored(v);
+  };
+  if (!data) return { set };
+  const ns = data.some((n) => n.namespace === stored) ? stored : data[0]?.namespace;
+  return { ns, list: data, set };
 }
 
-export function NamespacePicker(props: { me: Me; value: string; onChange: (ns: string) => void }) {
-  const { data } = useNamespaces(props.me);
-  useEffect(() => {
-    // A remembered namespace this user cannot read (another user logged in): fall back to the first readable.
-    if (data && data.length && !data.some((n) => n.namespace === props.value)) props.onChange(data[0].namespace);
-  }, [data]);
+export function NamespacePicker(props: { list?: Namespace[]; value?: string; onChange: (ns: string) => void }) {
   return (
     <label class="ns">
       {t("namespace")}{" "}
       <select data-testid="namespace" value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
-        {(data ?? []).map((n) => <option value={n.namespace}>{n.namespaceShowName || "public"} {n.namespace ? `(${n.namespace})` : ""}</option>)}
+        {(props.list ?? []).map((n) => <option value={n.namespace}>{n.namespaceShowName || "public"}{n.namespace ? ` (${n.namespace})` : ""}</option>)}
       </select>
     </label>
   );

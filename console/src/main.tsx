@@ -19,7 +19,7 @@ function App() {
   const [me, setMe] = useState<Me | null>();
   const [lang, setLangState] = useState(getLang());
   const [defaultPassword, setDefaultPassword] = useState(sessionStorage.getItem("tnacos.defaultPassword") === "1");
-  const refresh = () => own<Me>("GET", "/me").then(setMe, () => setMe(null));
+  const refresh = () => own<Me | null>("GET", "/me").then(setMe, () => setMe(null));
   useEffect(() => {
     setOnLoggedOut(() => setMe(null));
     setLang(getLang());

@@ -1,7 +1,7 @@
 /** Config list of a namespace: fuzzy search by data ID and group, create, edit, delete, history. */
 import { useState } from "preact/hooks";
 import { type Me, mayIn, nacos, type Page } from "../api.ts";
-import { ErrorLine, NamespacePicker, Pager, useCurrentNamespace, useLoad } from "../common.tsx";
+import { ErrorLine, NamespacePicker, Pager, useNamespace, useLoad } from "../common.tsx";
 import { t } from "../i18n.ts";
 import { go, href } from "../router.ts";
 
@@ -14,17 +14,17 @@ interface ConfigRow {
 }
 
 export function Configs(props: { me: Me }) {
-  const [ns, setNs] = useCurrentNamespace();
+  const { ns, list: namespaces, set: setNs } = useNamespace(props.me);
   const [q, setQ] = useState({ dataId: "", group: "", page: 1 });
   const [error, setError] = useState<string>();
   const list = useLoad(() => nacos<Page<ConfigRow>>("GET", "/nacos/v1/cs/configs", {
     search: "blur", dataId: q.dataId ? `*${q.dataId}*` : "", group: q.group ? `*${q.group}*` : "", tenant: ns, pageNo: q.page, pageSize: 20,
-  }), [ns, q]);
-  const canWrite = mayIn(props.me, ns, "w");
+  }), [ns, q], ns !== undefined);
+  const canWrite = ns !== undefined && mayIn(props.me, ns, "w");
   const remove = async (c: ConfigRow) => {
     if (!confirm(t("confirmDelete", c.dataId))) return;
     try {
-      await nacos("DELETE", "/nacos/v1/cs/configs", { dataId: c.dataId, group: c.group, tenant: ns });
+      await nacos("DELETE", "/nacos/v1/cs/configs", { dataId: c.dataId, group: c.group, tenant: ns ?? "" });
       list.reload();
     } catch (e) {
       setError((e as Error).message);
@@ -39,7 +39,7 @@ export function Configs(props: { me: Me }) {
     <section>
       <h2>{t("configs")}</h2>
       <div class="toolbar">
-        <NamespacePicker me={props.me} value={ns} onChange={setNs} />
+        <NamespacePicker list={namespaces} value={ns} onChange={setNs} />
         <form class="search" onSubmit={onSearch}>
           <input name="dataId" placeholder={t("dataId")} maxLength={256} data-testid="search-dataId" />
           <input name="group" placeholder={t("group")} maxLength={128} />

@@ -1,7 +1,7 @@
 /** Services of a namespace with instance counts, and one service's instances: enable/disable, weight. */
 import { useState } from "preact/hooks";
 import { type Me, mayIn, nacos } from "../api.ts";
-import { ErrorLine, Modal, NamespacePicker, Pager, useCurrentNamespace, useLoad } from "../common.tsx";
+import { ErrorLine, Modal, NamespacePicker, Pager, useNamespace, useLoad } from "../common.tsx";
 import { t } from "../i18n.ts";
 import { href, type Location } from "../router.ts";
 
@@ -14,11 +14,11 @@ interface ServiceRow {
 }
 
 export function Services(props: { me: Me }) {
-  const [ns, setNs] = useCurrentNamespace();
+  const { ns, list: namespaces, set: setNs } = useNamespace(props.me);
   const [q, setQ] = useState({ name: "", group: "", page: 1 });
   const list = useLoad(() => nacos<{ count: number; serviceList: ServiceRow[] }>("GET", "/nacos/v1/ns/catalog/services", {
     namespaceId: ns, serviceNameParam: q.name, groupNameParam: q.group, pageNo: q.page, pageSize: 20,
-  }), [ns, q]);
+  }), [ns, q], ns !== undefined);
   const onSearch = (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.target as HTMLFormElement);
@@ -28,7 +28,7 @@ export function Services(props: { me: Me }) {
     <section>
       <h2>{t("services")}</h2>
       <div class="toolbar">
-        <NamespacePicker me={props.me} value={ns} onChange={setNs} />
+        <NamespacePicker list={namespaces} value={ns} onChange={setNs} />
         <form class="search" onSubmit={onSearch}>
           <input name="name" placeholder={t("serviceName")} maxLength={256} data-testid="search-service" />
           <input name="group" placeholder={t("groupName")} maxLength={128} />

@@ -37,7 +37,8 @@ export interface ConsoleAuthDeps {
 }
 
 /** Console endpoints open without a session. */
-const OPEN = new Set(["/login", "/captcha"]);
+/** Console endpoints open without a session (`/me` answers null then: the UI's "am I logged in?" is not an error). */
+const OPEN = new Set(["/login", "/captcha", "/me"]);
 const LIMIT = 10_000;
 
 export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
@@ -123,7 +124,7 @@ export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
   });
   r.add("GET", `${CONSOLE_API}/me`, async (req) => {
     const s = await session(req);
-    if (!s) return consoleError(401, "NO_LOGIN", "not logged in");
+    if (!s) return consoleOk(null);
     const roles = [...s.who.roles];
     const grants = roles.flatMap((role) => d.state.grants.get(role) ?? []).map((g) => ({ resource: g.resource, action: g.action }));
     return consoleOk({
