@@ -1,16 +1,19 @@
 /**
  * CodeMirror 6: the config editor (highlighting by config type) and the side-by-side diff shown
- * before a publish or a rollback (@codemirror/merge).
+ * before a publish or a rollback (@codemirror/merge). Stream modes (properties, YAML) come from
+ * @codemirror/legacy-modes.
  */
 import { useEffect, useRef } from "preact/hooks";
 import { basicSetup, EditorView } from "codemirror";
 import { EditorState, type Extension } from "@codemirror/state";
 import { MergeView } from "@codemirror/merge";
 import { json } from "@codemirror/lang-json";
-import { yaml } from "@codemirror/lang-yaml";
 import { xml } from "@codemirror/lang-xml";
 import { StreamLanguage } from "@codemirror/language";
 import { properties } from "@codemirror/legacy-modes/mode/properties";
+// YAML through the legacy stream mode: @codemirror/lang-yaml 6.1.3 hangs the page on Enter then Space
+// after "key:" (seen in Chromium 156; the stream mode highlights the same tokens).
+import { yaml } from "@codemirror/legacy-modes/mode/yaml";
 
 export const TYPES = ["text", "json", "yaml", "properties", "xml", "html", "toml"];
 
@@ -19,7 +22,7 @@ function language(type: string): Extension {
     case "json":
       return json();
     case "yaml":
-      return yaml();
+      return StreamLanguage.define(yaml);
     case "xml":
     case "html":
       return xml();
@@ -31,16 +34,24 @@ function language(type: string): Extension {
   }
 }
 
+/**
+ * Uncontrolled: `value` seeds the editor once (mount it when the text is loaded), the editor owns the
+ * text from then on and reports it through onChange. Pushing every parent render back into the editor
+ * raced the keystrokes (a stale render replaced the text, which re-rendered, ...) and hung the page.
+ */
 export function Editor(props: { value: string; type: string; onChange?: (v: string) => void; readOnly?: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | undefined>(undefined);
   const onChange = useRef(props.onChange);
   onChange.current = props.onChange;
   useEffect(() => {
+    // A type switch rebuilds the editor for the new language, keeping what was typed.
+    const doc = view.current?.state.doc.toString() ?? props.value;
+    view.current?.destroy();
     view.current = new EditorView({
       parent: host.current!,
       state: EditorState.create({
-        doc: props.value,
+        doc,
         extensions: [
           basicSetup, language(props.type), EditorState.readOnly.of(!!props.readOnly),
           EditorView.updateListener.of((u) => {
@@ -49,12 +60,8 @@ export function Editor(props: { value: string; type: string; onChange?: (v: stri
         ],
       }),
     });
-    return () => view.current?.destroy();
   }, [props.type, props.readOnly]);
-  useEffect(() => {
-    const v = view.current;
-    if (v && v.state.doc.toString() !== props.value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
-  }, [props.value]);
+  useEffect(() => () => view.current?.destroy(), []);
   return <div class="editor" data-testid="editor" ref={host} />;
 }
 
