@@ -11,8 +11,8 @@ import { json } from "@codemirror/lang-json";
 import { xml } from "@codemirror/lang-xml";
 import { StreamLanguage } from "@codemirror/language";
 import { properties } from "@codemirror/legacy-modes/mode/properties";
-// YAML through the legacy stream mode: @codemirror/lang-yaml 6.1.3 hangs the page on Enter then Space
-// after "key:" (seen in Chromium 156; the stream mode highlights the same tokens).
+// YAML through the legacy stream mode as properties: highlighting is all the editor needs, and it is
+// smaller than @codemirror/lang-yaml's full parser.
 import { yaml } from "@codemirror/legacy-modes/mode/yaml";
 
 export const TYPES = ["text", "json", "yaml", "properties", "xml", "html", "toml"];
