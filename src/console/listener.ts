@@ -4,8 +4,8 @@
  * program (assets.gen.ts), so a single binary needs no files beside it. The UI routes in the URL
  * fragment, so every page is `/`.
  */
-import type { HttpApp } from "../api/http/app.ts";
-import { pathOf, withBodyOnce } from "../api/http/request-view.ts";
+import type { HttpApp, HttpRoutes } from "../api/http/app.ts";
+import { markNoLogin, pathOf, withBodyOnce, withUrl } from "../api/http/request-view.ts";
 import { text } from "../api/http/respond.ts";
 import type { HttpHandler, HttpResponse } from "../ports/net.ts";
 import { CONSOLE_ASSETS } from "./assets.gen.ts";
@@ -33,4 +33,20 @@ export function asset(method: string, path: string): HttpResponse {
   // Bundle file names carry their content hash: cache them for good; the page itself never.
   const cache = path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache";
   return { status: 200, headers: { "content-type": a.type, "cache-control": cache, ...SECURITY }, body: method === "HEAD" ? "" : a.body };
+}
+
+/**
+ * RNACOS_ENABLE_NO_AUTH_CONSOLE: the same console under /rnacos/ on the HTTP port, without login
+ * (rnacos's old console; every request acts as an admin). Its API requests go through the console
+ * app like the console port's; only the session check is replaced.
+ */
+export function addNoLoginConsole(routes: HttpRoutes, api: HttpApp): void {
+  const PREFIX = "/rnacos";
+  // itty matches `/rnacos` to `/rnacos/` as well.
+  for (const p of ["/", "/index.html", "/assets/*"]) routes.add("ALL", `${PREFIX}${p}`, (req) => asset(req.method, pathOf(req.url).slice(PREFIX.length)));
+  routes.add("ALL", `${PREFIX}${CONSOLE_API}/*`, (req) => {
+    const at = req.url.indexOf(PREFIX, req.url.indexOf("//") + 2);
+    const url = req.url.slice(0, at) + req.url.slice(at + PREFIX.length);
+    return api.handler(markNoLogin(withUrl(withBodyOnce(req), url)));
+  });
 }

@@ -45,8 +45,10 @@ t("without a session the API answers 401 NO_LOGIN (OpenAPI auth is off: the cons
     assert.is(r.body.code, "NO_LOGIN");
   }
   assert.equal((await anon.call("GET", "/me")).body.data, null);
-  // The SDK port itself stays open (auth off there), and does not serve the console API.
+  // The SDK port itself stays open (auth off there), and does not serve the console API or the no-login console.
   assert.is((await fetch(`${srv.httpUrl}/api/console/v1/me`)).status, 404);
+  assert.is((await fetch(`${srv.httpUrl}/rnacos/api/console/v1/me`)).status, 404);
+  assert.is((await fetch(`${srv.httpUrl}/rnacos/`)).status, 404);
 });
 
 t("captcha: an SVG challenge, one use; a wrong answer or a reused one is CAPTCHA_CHECK_ERROR", async ({ url }) => {
@@ -149,3 +151,31 @@ t("logout ends the session", async ({ url }) => {
 });
 
 t.run();
+
+const open = suite<{ srv: ServerProcess }>("console without login on the HTTP port (RNACOS_ENABLE_NO_AUTH_CONSOLE)");
+open.before(async (ctx) => {
+  ctx.srv = (await startConsoleServer({ RNACOS_ENABLE_NO_AUTH_CONSOLE: "true", RNACOS_ENABLE_OPEN_API_AUTH: "true" })).srv;
+});
+open.after(async (ctx) => {
+  assert.is(await ctx.srv.stop(), 0);
+});
+
+open("/rnacos/ serves the UI and its API acts as an admin without login, while the OpenAPI still wants a token", async ({ srv }) => {
+  const page = await fetch(`${srv.httpUrl}/rnacos/`);
+  assert.is(page.status, 200);
+  const js = /src="(assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+  assert.is((await fetch(`${srv.httpUrl}/rnacos/${js}`)).status, 200);
+  const c = new ConsoleClient(`${srv.httpUrl}/rnacos`);
+  const me = (await c.call("GET", "/me")).body.data as { username: string; admin: boolean };
+  assert.is(me.username, "anonymous");
+  assert.is(me.admin, true);
+  const p = await c.call("POST", "/nacos/v1/cs/configs", { dataId: "open.txt", group: "G", content: "hello" });
+  assert.is(p.status, 200, p.text);
+  const h = await c.call("GET", "/nacos/v1/cs/history", { search: "accurate", dataId: "open.txt", group: "G" });
+  assert.is((h.body as unknown as { pageItems: { srcUser: string }[] }).pageItems[0].srcUser, "anonymous");
+  const direct = await fetch(`${srv.httpUrl}/nacos/v1/cs/configs?dataId=open.txt&group=G`);
+  assert.is(direct.status, 403);
+  assert.is(await direct.text(), "user not found!");
+});
+
+open.run();

@@ -7,7 +7,7 @@
 import { AuthError, AuthService, type Identity } from "../../auth/service.ts";
 import { AuthState } from "../../auth/state.ts";
 import { type AuthCommand, type AuthResult, type Grant, RESOURCE, ROLE_NAME, USERNAME } from "../../auth/model.ts";
-import { grpcNeed, httpNeed, type Need } from "../../auth/needs.ts";
+import { grpcNeed, httpNeed, isPublicPath, type Need } from "../../auth/needs.ts";
 import type { ModuleContext, ServerModule } from "../../module.ts";
 import type { HttpResponse } from "../../ports/net.ts";
 import type { RoutedRequest } from "./app.ts";
@@ -53,6 +53,8 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
   if (settings.enableOpenApiAuth) {
     ctx.guards.http = async (req) => {
       const path = pathOf(req.url);
+      // Before the body is read: a public route may read it itself (the no-auth console forwards it).
+      if (isPublicPath(path)) return undefined;
       const p = await Params.from(req);
       const need = httpNeed(req.method, path, (n) => p.get(n));
       if (need.kind === "public") return undefined;

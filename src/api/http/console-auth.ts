@@ -16,7 +16,7 @@ import type { Log } from "../../ports/log.ts";
 import type { HttpRequest } from "../../ports/net.ts";
 import type { HttpGuard, HttpRoutes } from "./app.ts";
 import { Params } from "./params.ts";
-import { pathOf, setRequestUser } from "./request-view.ts";
+import { isNoLogin, pathOf, setRequestUser } from "./request-view.ts";
 import { CaptchaStore } from "../../console/captcha.ts";
 import { consoleError, consoleOk } from "../../console/answers.ts";
 import { CONSOLE_API } from "../../console/forward.ts";
@@ -40,6 +40,8 @@ export interface ConsoleAuthDeps {
 /** Console endpoints open without a session (`/me` answers null then: the UI's "am I logged in?" is not an error). */
 const OPEN = new Set(["/login", "/captcha", "/me"]);
 const LIMIT = 10_000;
+/** Who a request of the no-login console (RNACOS_ENABLE_NO_AUTH_CONSOLE) acts as: rnacos's old console could do everything. */
+const NO_LOGIN: Identity = { username: "anonymous", roles: new Set([ROLE_ADMIN]) };
 
 export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
   const captchas = new CaptchaStore(d.clock);
@@ -63,6 +65,7 @@ export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
   const tokenOf = (req: HttpRequest): string | undefined =>
     cookie(req.header("cookie"), "token") ?? /^Bearer\s+(\S+)$/i.exec(req.header("authorization") ?? "")?.[1] ?? req.header("token");
   const session = async (req: HttpRequest): Promise<{ token: string; who: Identity } | undefined> => {
+    if (isNoLogin(req)) return { token: "", who: NO_LOGIN };
     const token = tokenOf(req);
     if (!token || token.length > 4096) return undefined;
     const out = loggedOut.get(token);
@@ -116,7 +119,7 @@ export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
   });
   r.add("POST", `${CONSOLE_API}/logout`, async (req) => {
     const s = await session(req);
-    if (s) {
+    if (s && s.token) {
       if (loggedOut.size >= LIMIT) for (const [t, exp] of loggedOut) if (exp <= d.clock.now()) loggedOut.delete(t);
       if (loggedOut.size < LIMIT) loggedOut.set(s.token, d.clock.now() + d.ttlSec * 1000);
     }

@@ -45,3 +45,15 @@ export function pathOf(url: string): string {
   const q = url.indexOf("?", start);
   return url.slice(start, q < 0 ? undefined : q);
 }
+
+/** Requests that came through the HTTP port's no-login console (RNACOS_ENABLE_NO_AUTH_CONSOLE). */
+const noLogin = new WeakSet<HttpRequest>();
+
+export function markNoLogin(req: HttpRequest): HttpRequest {
+  noLogin.add(req);
+  return req;
+}
+
+export function isNoLogin(req: HttpRequest): boolean {
+  return noLogin.has(req);
+}
