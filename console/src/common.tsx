@@ -19,6 +19,36 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], enabled = true
   return { ...state, reload: useCallback(() => setTick((x) => x + 1), []) };
 }
 
+/** Runs an action, keeping its failure as the page's error line (cleared by the next success). */
+export function useRun(): { error?: string; setError: (e?: string) => void; run: (fn: () => Promise<unknown>) => Promise<boolean> } {
+  const [error, setError] = useState<string>();
+  const run = async (fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      setError(undefined);
+      return true;
+    } catch (e) {
+      setError((e as Error).message);
+      return false;
+    }
+  };
+  return { error, setError, run };
+}
+
+/** A row of text inputs and a search button; `onSearch` gets the trimmed values by name. */
+export function SearchForm(props: { fields: { name: string; label: string; max: number; testid?: string }[]; onSearch: (v: Record<string, string>) => void }) {
+  return (
+    <form class="search" onSubmit={(e) => {
+      e.preventDefault();
+      const f = new FormData(e.target as HTMLFormElement);
+      props.onSearch(Object.fromEntries(props.fields.map((x) => [x.name, String(f.get(x.name) ?? "").trim()])));
+    }}>
+      {props.fields.map((x) => <input name={x.name} placeholder={x.label} maxLength={x.max} data-testid={x.testid} />)}
+      <button type="submit">{t("search")}</button>
+    </form>
+  );
+}
+
 export function ErrorLine(props: { error?: string }) {
   return props.error ? <p class="error" role="alert">{props.error}</p> : null;
 }

@@ -1,7 +1,7 @@
 /** Config list of a namespace: fuzzy search by data ID and group, create, edit, delete, history. */
 import { useState } from "preact/hooks";
 import { type Me, mayIn, nacos, type Page } from "../api.ts";
-import { ErrorLine, NamespacePicker, Pager, useNamespace, useLoad } from "../common.tsx";
+import { ErrorLine, NamespacePicker, Pager, SearchForm, useLoad, useNamespace, useRun } from "../common.tsx";
 import { t } from "../i18n.ts";
 import { go, href } from "../router.ts";
 
@@ -16,35 +16,21 @@ interface ConfigRow {
 export function Configs(props: { me: Me }) {
   const { ns, list: namespaces, set: setNs } = useNamespace(props.me);
   const [q, setQ] = useState({ dataId: "", group: "", page: 1 });
-  const [error, setError] = useState<string>();
+  const { error, run } = useRun();
   const list = useLoad(() => nacos<Page<ConfigRow>>("GET", "/nacos/v1/cs/configs", {
     search: "blur", dataId: q.dataId ? `*${q.dataId}*` : "", group: q.group ? `*${q.group}*` : "", tenant: ns, pageNo: q.page, pageSize: 20,
   }), [ns, q], ns !== undefined);
   const canWrite = ns !== undefined && mayIn(props.me, ns, "w");
-  const remove = async (c: ConfigRow) => {
-    if (!confirm(t("confirmDelete", c.dataId))) return;
-    try {
-      await nacos("DELETE", "/nacos/v1/cs/configs", { dataId: c.dataId, group: c.group, tenant: ns ?? "" });
-      list.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  const onSearch = (e: Event) => {
-    e.preventDefault();
-    const f = new FormData(e.target as HTMLFormElement);
-    setQ({ dataId: String(f.get("dataId")).trim(), group: String(f.get("group")).trim(), page: 1 });
+  const remove = (c: ConfigRow) => {
+    if (confirm(t("confirmDelete", c.dataId))) run(() => nacos("DELETE", "/nacos/v1/cs/configs", { dataId: c.dataId, group: c.group, tenant: ns ?? "" }).then(list.reload));
   };
   return (
     <section>
       <h2>{t("configs")}</h2>
       <div class="toolbar">
         <NamespacePicker list={namespaces} value={ns} onChange={setNs} />
-        <form class="search" onSubmit={onSearch}>
-          <input name="dataId" placeholder={t("dataId")} maxLength={256} data-testid="search-dataId" />
-          <input name="group" placeholder={t("group")} maxLength={128} />
-          <button type="submit">{t("search")}</button>
-        </form>
+        <SearchForm fields={[{ name: "dataId", label: t("dataId"), max: 256, testid: "search-dataId" }, { name: "group", label: t("group"), max: 128 }]}
+          onSearch={(v) => setQ({ dataId: v.dataId, group: v.group, page: 1 })} />
         {canWrite && <button class="primary" data-testid="create-config" onClick={() => go("/config", { tenant: ns })}>{t("create")}</button>}
       </div>
       <ErrorLine error={error ?? list.error} />

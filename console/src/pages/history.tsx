@@ -1,7 +1,7 @@
 /** History of one config: versions with op type and user; view one, or roll back to it after a diff. */
 import { useState } from "preact/hooks";
 import { type Me, mayIn, nacos, type Page } from "../api.ts";
-import { ErrorLine, Modal, Pager, useLoad } from "../common.tsx";
+import { ErrorLine, Modal, Pager, useLoad, useRun } from "../common.tsx";
 import { Diff, Editor } from "../editor.tsx";
 import { t } from "../i18n.ts";
 import { href, type Location } from "../router.ts";
@@ -21,29 +21,21 @@ export function History(props: { me: Me; loc: Location }) {
   const key = { dataId: q.get("dataId") ?? "", group: q.get("group") ?? "", tenant: q.get("tenant") ?? "" };
   const [page, setPage] = useState(1);
   const [open, setOpen] = useState<{ row: HistoryRow; current: { content: string; type: string } | null; rollback: boolean }>();
-  const [error, setError] = useState<string>();
+  const { error, run } = useRun();
   const list = useLoad(() => nacos<Page<HistoryRow>>("GET", "/nacos/v1/cs/history", { search: "accurate", ...key, pageNo: page, pageSize: 20 }), [page]);
   const canWrite = mayIn(props.me, key.tenant, "w");
 
-  const show = async (r: HistoryRow, rollback: boolean) => {
-    try {
-      const row = await nacos<HistoryRow>("GET", "/nacos/v1/cs/history", { nid: r.id, ...key });
-      const current = await nacos<{ content: string; type: string }>("GET", "/nacos/v1/cs/configs", { ...key, show: "all" }).catch(() => null);
-      setOpen({ row, current, rollback });
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  const rollback = async () => {
-    const row = open!.row;
-    try {
-      await nacos("POST", "/nacos/v1/cs/configs", { ...key, content: row.content ?? "", type: row.type || open!.current?.type || "text" });
-      setOpen(undefined);
-      list.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const show = (r: HistoryRow, rollback: boolean) => run(async () => {
+    const row = await nacos<HistoryRow>("GET", "/nacos/v1/cs/history", { nid: r.id, ...key });
+    const current = await nacos<{ content: string; type: string }>("GET", "/nacos/v1/cs/configs", { ...key, show: "all" }).catch(() => null);
+    setOpen({ row, current, rollback });
+  });
+  const rollback = () => run(async () => {
+    const { row, current } = open!;
+    await nacos("POST", "/nacos/v1/cs/configs", { ...key, content: row.content ?? "", type: row.type || current?.type || "text" });
+    setOpen(undefined);
+    list.reload();
+  });
   return (
     <section>
       <h2>{t("history")}: {key.dataId} <span class="muted">({key.group})</span></h2>

@@ -1,21 +1,13 @@
 /** Namespaces: list with config counts; admins create and delete. */
-import { useState } from "preact/hooks";
 import { type Me, nacos } from "../api.ts";
-import { ErrorLine, useNamespaces } from "../common.tsx";
+import { ErrorLine, useNamespaces, useRun } from "../common.tsx";
 import { t } from "../i18n.ts";
 
 export function Namespaces(props: { me: Me }) {
   const list = useNamespaces(props.me);
-  const [error, setError] = useState<string>();
-  const run = async (fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-      setError(undefined);
-      list.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const runner = useRun();
+  const error = runner.error;
+  const run = (fn: () => Promise<unknown>) => runner.run(fn).then((ok) => ok && list.reload());
   const create = (e: Event) => {
     e.preventDefault();
     const form = e.target as HTMLFormElement;

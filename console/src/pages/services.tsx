@@ -1,7 +1,7 @@
 /** Services of a namespace with instance counts, and one service's instances: enable/disable, weight. */
 import { useState } from "preact/hooks";
 import { type Me, mayIn, nacos } from "../api.ts";
-import { ErrorLine, Modal, NamespacePicker, Pager, useNamespace, useLoad } from "../common.tsx";
+import { ErrorLine, Modal, NamespacePicker, Pager, SearchForm, useLoad, useNamespace, useRun } from "../common.tsx";
 import { t } from "../i18n.ts";
 import { href, type Location } from "../router.ts";
 
@@ -19,21 +19,13 @@ export function Services(props: { me: Me }) {
   const list = useLoad(() => nacos<{ count: number; serviceList: ServiceRow[] }>("GET", "/nacos/v1/ns/catalog/services", {
     namespaceId: ns, serviceNameParam: q.name, groupNameParam: q.group, pageNo: q.page, pageSize: 20,
   }), [ns, q], ns !== undefined);
-  const onSearch = (e: Event) => {
-    e.preventDefault();
-    const f = new FormData(e.target as HTMLFormElement);
-    setQ({ name: String(f.get("name")).trim(), group: String(f.get("group")).trim(), page: 1 });
-  };
   return (
     <section>
       <h2>{t("services")}</h2>
       <div class="toolbar">
         <NamespacePicker list={namespaces} value={ns} onChange={setNs} />
-        <form class="search" onSubmit={onSearch}>
-          <input name="name" placeholder={t("serviceName")} maxLength={256} data-testid="search-service" />
-          <input name="group" placeholder={t("groupName")} maxLength={128} />
-          <button type="submit">{t("search")}</button>
-        </form>
+        <SearchForm fields={[{ name: "name", label: t("serviceName"), max: 256, testid: "search-service" }, { name: "group", label: t("groupName"), max: 128 }]}
+          onSearch={(v) => setQ({ name: v.name, group: v.group, page: 1 })} />
       </div>
       <ErrorLine error={list.error} />
       <table>
@@ -69,21 +61,14 @@ export function ServiceDetail(props: { me: Me; loc: Location }) {
   const q = props.loc.query;
   const svc = { namespaceId: q.get("namespaceId") ?? "", serviceName: q.get("serviceName") ?? "", groupName: q.get("groupName") ?? "DEFAULT_GROUP" };
   const list = useLoad(() => nacos<{ list: InstanceRow[]; count: number }>("GET", "/nacos/v1/ns/catalog/instances", { ...svc, pageNo: 1, pageSize: 500 }), []);
-  const [error, setError] = useState<string>();
+  const { error, run } = useRun();
   const [weightOf, setWeightOf] = useState<InstanceRow>();
   const canWrite = mayIn(props.me, svc.namespaceId, "w");
-  const update = async (i: InstanceRow, change: { enabled?: boolean; weight?: number }) => {
-    try {
-      await nacos("PUT", "/nacos/v1/ns/instance", {
-        ...svc, ip: i.ip, port: i.port, clusterName: i.clusterName, ephemeral: i.ephemeral,
-        weight: change.weight ?? i.weight, enabled: change.enabled ?? i.enabled, metadata: JSON.stringify(i.metadata ?? {}),
-      });
-      setError(undefined);
-      list.reload();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const update = (i: InstanceRow, change: { enabled?: boolean; weight?: number }) =>
+    run(() => nacos("PUT", "/nacos/v1/ns/instance", {
+      ...svc, ip: i.ip, port: i.port, clusterName: i.clusterName, ephemeral: i.ephemeral,
+      weight: change.weight ?? i.weight, enabled: change.enabled ?? i.enabled, metadata: JSON.stringify(i.metadata ?? {}),
+    }).then(list.reload));
   return (
     <section>
       <h2>{t("instances")}: {svc.serviceName} <span class="muted">({svc.groupName})</span></h2>

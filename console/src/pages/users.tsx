@@ -1,26 +1,20 @@
 /** Users, their roles, and the permissions of roles (admins only; the server refuses others). */
-import { useState } from "preact/hooks";
 import { type Me, nacos, type Page } from "../api.ts";
-import { ErrorLine, useLoad } from "../common.tsx";
+import { ErrorLine, useLoad, useRun } from "../common.tsx";
 import { t } from "../i18n.ts";
 
 export function Users(props: { me: Me; onPasswordChanged: () => void }) {
   const users = useLoad(() => nacos<Page<{ username: string }>>("GET", "/nacos/v1/auth/users", { pageNo: 1, pageSize: 500 }), []);
   const roles = useLoad(() => nacos<Page<{ role: string; username: string }>>("GET", "/nacos/v1/auth/roles", { pageNo: 1, pageSize: 500 }), []);
   const perms = useLoad(() => nacos<Page<{ role: string; resource: string; action: string }>>("GET", "/nacos/v1/auth/permissions", { pageNo: 1, pageSize: 500 }), []);
-  const [error, setError] = useState<string>();
-  const run = async (fn: () => Promise<unknown>, after?: () => void) => {
-    try {
-      await fn();
-      setError(undefined);
-      users.reload();
-      roles.reload();
-      perms.reload();
-      after?.();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
+  const runner = useRun();
+  const error = runner.error;
+  const run = (fn: () => Promise<unknown>, after?: () => void) => runner.run(fn).then((ok) => {
+    users.reload();
+    roles.reload();
+    perms.reload();
+    if (ok) after?.();
+  });
   const submit = (fn: (f: FormData) => Promise<unknown>, after?: () => void) => (e: Event) => {
     e.preventDefault();
     const form = e.target as HTMLFormElement;
