@@ -57,6 +57,9 @@ export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
     const f = failures.get(user);
     if (f && f.hour === hour()) f.count++;
     else {
+      // Full: drop past hours' counts first; clearing this hour's too is the last resort (it only
+      // forgives, so a flood of names cannot grow memory; it can at worst reset counts early).
+      if (failures.size >= LIMIT) for (const [u, x] of failures) if (x.hour !== hour()) failures.delete(u);
       if (failures.size >= LIMIT) failures.clear();
       failures.set(user, { hour: hour(), count: 1 });
     }
