@@ -40,6 +40,7 @@ export function History(props: { me: Me; loc: Location }) {
     <section>
       <h2>{t("history")}: {key.dataId} <span class="muted">({key.group})</span></h2>
       <div class="buttons"><a href={href("/configs")}>{t("back")}</a></div>
+      <p class="muted">{t("historyHint")}</p>
       <ErrorLine error={error ?? list.error} />
       <table>
         <thead><tr><th>ID</th><th>{t("opType")}</th><th>{t("opUser")}</th><th>{t("time")}</th><th>{t("actions")}</th></tr></thead>
