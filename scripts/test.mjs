@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): type-check, tidy check, then the uvu suites under Node 22, Bun and
-// Deno. uvu prints no "failed" count, so this script sums every run and prints the closing line
+// Deno, then the browser suite (test/browser, once, under Node). uvu prints no "failed" count, so this script sums every run and prints the closing line
 // `N passed, N failed` that CI reads. Options: --runtime node|bun|deno (repeatable), --skip-static,
 // and a path filter regex as the last argument (e.g. `npm test -- --runtime bun grpc`).
 import { spawn } from "node:child_process";
@@ -28,7 +28,8 @@ const RUN_TIMEOUT_MS = 15 * 60 * 1000;
 // platform suites run under every runtime.
 const uvuArgs = (withSim) => {
   const only = filter ? `(?=.*(?:${filter}))` : "";
-  const noSim = withSim ? "" : "(?!sim/)";
+  // test/browser drives a browser through playwright-core: once, under Node (below), not per runtime.
+  const noSim = withSim ? "(?!browser/)" : "(?!sim/|browser/)";
   return ["node_modules/uvu/bin.js", "test", `^${noSim}${only}.*\\.test\\.ts$`, "--no-color"];
 };
 
@@ -81,6 +82,8 @@ if (!skipStatic) {
     ["typecheck (tsc: src, platform/node, platform/bun, tests)", bin("tsc"), ["-p", "tsconfig.json"]],
     ["typecheck (deno check: platform/deno)", bin("deno"), ["check", "platform/deno/main.ts"]],
     ["tidy (import rules, banned APIs)", bin("node"), ["scripts/tidy.mjs"]],
+    ["typecheck (tsc: console UI)", bin("tsc"), ["-p", "console/tsconfig.json"]],
+    ["console bundle matches console/ sources (bun build)", bin("bun"), ["scripts/console-bundle.ts", "--check"]],
   ]) {
     console.log(`\n=== ${label}`);
     const r = await run("static", cmd, argv);
@@ -107,6 +110,27 @@ for (const rt of runtimes) {
   passed += ok;
   failed += f;
   lines.push(`${f === 0 ? "ok  " : "FAIL"} uvu under ${rt}: ${ok} passed, ${f} failed (${r.ms} ms)`);
+}
+
+// The browser suite: when no filter is given, or the filter names it.
+const browserFile = "browser/console.test.ts";
+if (!filter || new RegExp(filter).test(browserFile)) {
+  console.log("\n=== browser (playwright-core + chromium, once)");
+  const deps = await run("browser", "sh", ["scripts/browser-deps.sh"]);
+  const chromium = deps.out.trim().split("\n").pop() ?? "";
+  if (deps.code !== 0 || !chromium.startsWith("/")) {
+    failed++;
+    lines.push(`FAIL browser: chromium could not be installed (scripts/browser-deps.sh exit ${deps.code})`);
+  } else {
+    const r = await run("browser", bin("node"), ["--disable-warning=ExperimentalWarning", "node_modules/uvu/bin.js", "test", `^${browserFile.replace(/[./]/g, "\\$&")}$`, "--no-color"], { TNACOS_CHROMIUM: chromium });
+    const total = Number(/Total:\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
+    const ok = Number(/Passed:\s+(\d+)/.exec(r.out)?.[1] ?? NaN);
+    let f = Number.isNaN(total) || Number.isNaN(ok) ? 1 : total - ok;
+    if (r.code !== 0 && f === 0) f = 1;
+    passed += Number.isNaN(ok) ? 0 : ok;
+    failed += f;
+    lines.push(`${f === 0 ? "ok  " : "FAIL"} browser (chromium): ${Number.isNaN(ok) ? 0 : ok} passed, ${f} failed (${r.ms} ms)`);
+  }
 }
 
 console.log("\n" + lines.join("\n"));

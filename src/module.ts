@@ -18,6 +18,8 @@ import type { Settings } from "./settings.ts";
 export interface Guards {
   http?: HttpGuard;
   grpc?: GrpcGuard;
+  /** The console listener's API (sessions; see console-auth.ts). */
+  console?: HttpGuard;
 }
 
 export interface ModuleContext {
@@ -28,6 +30,8 @@ export interface ModuleContext {
   kv: KvFactory;
   /** HTTP routes on the main port (OpenAPI v1/v2). */
   routes: HttpRoutes;
+  /** HTTP routes on the console port (its own endpoints: login, captcha, session). */
+  consoleRoutes: HttpRoutes;
   /** gRPC request handlers by metadata.type. */
   registry: HandlerRegistry;
   connections: ConnectionManager;

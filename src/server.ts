@@ -24,6 +24,9 @@ import { addMetricsRoutes, collectConnectionMetrics, collectRaftMetrics } from "
 import { setMaxParams } from "./api/http/params.ts";
 import { createReplication } from "./replication.ts";
 import { H2PeerTransport, PEER_PATH } from "./cluster/h2-peer-transport.ts";
+import { addConsoleForward } from "./console/forward.ts";
+import { addNoLoginConsole, consoleHandler } from "./console/listener.ts";
+import { consoleError } from "./console/answers.ts";
 
 /**
  * Feature modules, in start order (stopped in reverse). Each module file adds one line here.
@@ -37,6 +40,8 @@ const MODULES: ModuleFactory[] = [
 export interface Server {
   readonly httpPort: number;
   readonly grpcPort: number;
+  /** 0 when the console is off. */
+  readonly consolePort: number;
   readonly connections: ConnectionManager;
   readonly registry: HandlerRegistry;
   readonly http: HttpApp;
@@ -51,6 +56,14 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   // The one place a request's identity and rights are checked, per transport (set by the auth module).
   const guards: Guards = {};
   const http = createHttpApp({ log: log.child("http"), clock: platform.clock, accessLog, guard: () => guards.http });
+  // The console port's API: its own routes, the forwarded OpenAPI, and a guard that always wants a
+  // session (refusing everything if no auth module installed one: the console is never open by accident).
+  const consoleApp = createHttpApp({
+    log: log.child("console"), clock: platform.clock, accessLog,
+    guard: () => guards.console ?? (async () => consoleError(503, "SYSTEM_ERROR", "console auth is not installed")),
+  });
+  addConsoleForward(consoleApp.routes, http);
+  if (settings.enableNoAuthConsole) addNoLoginConsole(http.routes, consoleApp);
   const kv = platform.kv(settings.dataDir);
   const transport = new H2PeerTransport({
     net: platform.net, timer: platform.timer, now: () => platform.clock.monotonic(), log: log.child("peer"),
@@ -117,11 +130,12 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   });
 
   const ctx: ModuleContext = {
-    platform, settings, log, kv, routes: http.routes, registry, connections, replication, guards, peers: transport, readiness,
+    platform, settings, log, kv, routes: http.routes, consoleRoutes: consoleApp.routes, registry, connections, replication, guards, peers: transport, readiness,
   };
   const modules: ServerModule[] = MODULES.map((make) => make(ctx));
 
   let httpListener: Listener | undefined;
+  let consoleListener: Listener | undefined;
   let sampler: { stop(): void } | undefined;
   let dirLock: { release(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
@@ -132,6 +146,9 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     },
     get grpcPort() {
       return grpc.port;
+    },
+    get consolePort() {
+      return consoleListener?.port ?? 0;
     },
     connections,
     registry,
@@ -146,8 +163,13 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       });
       try {
         await grpc.start();
+        if (settings.consolePort !== 0) {
+          consoleListener = await platform.net.serveHttp({
+            host: settings.consoleHost, port: settings.consolePort, handler: consoleHandler(consoleApp), maxBodyBytes: LIMITS.httpMaxBodyBytes,
+          });
+        }
       } catch (e) {
-        await httpListener.close();
+        await Promise.all([httpListener.close(), grpc.stop()]);
         throw e;
       }
       ready = true;
@@ -160,6 +182,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       }
       log.info("tnacos started", {
         http: `${settings.sdkHost}:${httpListener.port}`, grpc: `${settings.sdkHost}:${grpc.port}`,
+        console: consoleListener ? `http://${settings.consoleHost}:${consoleListener.port}/` : "off",
         runtime: `${platform.runtime} ${platform.runtimeVersion}`, dataDir: settings.dataDir,
       });
     },
@@ -170,7 +193,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
         for (const m of modules) m.drain?.();
         // While peers can still reach us: a leader hands over so writes resume without an election timeout.
         await replication.handOff().catch((e: Error) => log.warn("leadership hand-over failed", { error: e }));
-        await Promise.all([grpc.stop(), httpListener?.close()]);
+        await Promise.all([grpc.stop(), httpListener?.close(), consoleListener?.close()]);
         for (const m of [...modules].reverse()) {
           await m.stop().catch((e: Error) => log.error("module stop failed", { module: m.name, error: e }));
         }

@@ -13,12 +13,18 @@ export type Need =
   /** Every one of these (clone: write the target, read the sources). */
   | { kind: "all"; needs: Need[] };
 
-const PUBLIC = /^\/(health|metrics|nacos\/metrics|rnacos\/metrics|rnacos\/backup$|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
+// rnacos/(…): the console on the HTTP port with RNACOS_ENABLE_NO_AUTH_CONSOLE (routed only then).
+const PUBLIC = /^\/(rnacos\/($|index\.html$|assets\/|api\/console\/)|health|metrics|nacos\/metrics|rnacos\/metrics|rnacos\/backup$|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
 const ADMIN = /^\/nacos\/(v1\/auth\/(users|roles|permissions)|v1\/raft\/|v1\/core\/|v2\/core\/|v1\/ns\/operator\/switches)/;
+
+/** Open to anyone whatever its parameters: guards skip reading the body of these. */
+export function isPublicPath(path: string): boolean {
+  return PUBLIC.test(path);
+}
 
 /** HTTP: `get` reads a parameter (query or form). */
 export function httpNeed(method: string, path: string, get: (name: string) => string | undefined): Need {
-  if (PUBLIC.test(path)) return { kind: "public" };
+  if (isPublicPath(path)) return { kind: "public" };
   if (ADMIN.test(path)) return method === "GET" && !path.startsWith("/nacos/v1/auth/") ? { kind: "user" } : { kind: "admin" };
   const write = method !== "GET" && method !== "HEAD";
   if (/^\/nacos\/v[12]\/cs\//.test(path)) {

@@ -96,14 +96,15 @@ export class AuthService {
     }
   }
 
-  async login(username: string, password: string): Promise<{ accessToken: string; tokenTtl: number; globalAdmin: boolean; username: string }> {
+  /** A token for `username` valid `ttlSec` (RNACOS_API_LOGIN_TIMEOUT unless the console asks for its own). */
+  async login(username: string, password: string, ttlSec = this.opts.tokenTtlSec): Promise<{ accessToken: string; tokenTtl: number; globalAdmin: boolean; username: string }> {
     this.countAttempt(username);
     const id = await this.checkPassword(username, password);
     if (!id) throw new AuthError(403, "user not found!");
     if (this.state.secret === "") throw new AuthError(503, "auth is not initialised yet (no raft leader?); retry");
-    const exp = Math.floor(this.clock.now() / 1000) + this.opts.tokenTtlSec;
+    const exp = Math.floor(this.clock.now() / 1000) + ttlSec;
     const accessToken = await this.signer.sign(this.state.secret, { sub: username, exp });
-    return { accessToken, tokenTtl: this.opts.tokenTtlSec, globalAdmin: id.roles.has(ROLE_ADMIN), username };
+    return { accessToken, tokenTtl: ttlSec, globalAdmin: id.roles.has(ROLE_ADMIN), username };
   }
 
   /** The identity behind a token, or undefined (unknown, forged or expired). */

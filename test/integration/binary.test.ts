@@ -15,7 +15,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { archiveName, hostTarget, withBuildLock, writeZip } from "../../build.ts";
 import { CLIENTS } from "../support/nacos-grpc-clients.ts";
-import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import { freePort, type ServerProcess, startServerProcess } from "../support/process.ts";
 
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
 const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
@@ -114,14 +114,15 @@ cli("RNACOS_HTTP_PORT=abc exits 2 with exactly one stderr line naming the settin
 
 cli.run();
 
-const srv = suite<{ srv: ServerProcess | undefined }>("compiled binary: serving");
+const srv = suite<{ srv: ServerProcess | undefined; consolePort: number }>("compiled binary: serving");
 srv.before(async (ctx) => {
   await ensureBuilt();
   const saved = process.env.TNACOS_TEST_BINARY;
   process.env.TNACOS_TEST_BINARY = binary();
   try {
     // Detection after 1 s idle: the server's ClientDetectionRequest is the push the clients must ack.
-    ctx.srv = await startServerProcess({ RUST_LOG: "info", RNACOS_GRPC_DETECTION_TIMEOUT_SECOND: "1" });
+    ctx.consolePort = await freePort();
+    ctx.srv = await startServerProcess({ RUST_LOG: "info", RNACOS_GRPC_DETECTION_TIMEOUT_SECOND: "1", RNACOS_HTTP_CONSOLE_PORT: String(ctx.consolePort) });
   } finally {
     if (saved === undefined) delete process.env.TNACOS_TEST_BINARY;
     else process.env.TNACOS_TEST_BINARY = saved;
@@ -130,6 +131,19 @@ srv.before(async (ctx) => {
 srv.after(async (ctx) => {
   // Only if a test failed before the SIGTERM test stopped it.
   if (ctx.srv && ctx.srv.proc.exitCode === null) await ctx.srv.stop();
+});
+
+srv("the console port serves the embedded UI (page and its script) and its API", async ({ consolePort }) => {
+  const page = await fetch(`http://127.0.0.1:${consolePort}/`);
+  assert.is(page.status, 200);
+  const html = await page.text();
+  const js = /src="(assets\/[^"]+\.js)"/.exec(html)?.[1];
+  assert.ok(js, html);
+  const script = await fetch(`http://127.0.0.1:${consolePort}/${js}`);
+  assert.is(script.status, 200);
+  assert.ok((await script.text()).length > 100_000);
+  const me = await fetch(`http://127.0.0.1:${consolePort}/api/console/v1/me`);
+  assert.equal(await me.json(), { success: true, code: "OK", message: null, data: null });
 });
 
 srv("GET /health answers 200 and the log names the Bun runtime", async ({ srv }) => {

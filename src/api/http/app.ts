@@ -22,6 +22,11 @@ export interface HttpRoutes {
 export interface HttpApp {
   routes: HttpRoutes;
   handler: HttpHandler;
+  /**
+   * The routes alone, for another app whose own guard already passed the request (the console
+   * listener forwards its API calls here): no second guard, log line or error boundary.
+   */
+  dispatch(req: HttpRequest): Promise<HttpResponse | undefined>;
 }
 
 /** Runs before every route: an answer ends the request there (auth refusals). */
@@ -66,7 +71,8 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
     }
     return res;
   };
-  return { routes, handler };
+  const dispatch = async (req: HttpRequest) => (await router.fetch(req as unknown as IRequest)) ?? undefined;
+  return { routes, handler, dispatch };
 }
 
 const SECRET_PARAMS = /\b(accessToken|password|newPassword)=[^&]*/gi;

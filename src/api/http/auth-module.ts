@@ -7,12 +7,14 @@
 import { AuthError, AuthService, type Identity } from "../../auth/service.ts";
 import { AuthState } from "../../auth/state.ts";
 import { type AuthCommand, type AuthResult, type Grant, RESOURCE, ROLE_NAME, USERNAME } from "../../auth/model.ts";
-import { grpcNeed, httpNeed, type Need } from "../../auth/needs.ts";
+import { grpcNeed, httpNeed, isPublicPath, type Need } from "../../auth/needs.ts";
 import type { ModuleContext, ServerModule } from "../../module.ts";
 import type { HttpResponse } from "../../ports/net.ts";
 import type { RoutedRequest } from "./app.ts";
 import { Params } from "./params.ts";
+import { pathOf } from "./request-view.ts";
 import { json, text, v2error } from "./respond.ts";
+import { installConsoleAuth } from "./console-auth.ts";
 
 export function createAuthModule(ctx: ModuleContext): ServerModule {
   const { settings, platform } = ctx;
@@ -42,9 +44,18 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
     return need.resources.every((r) => auth.allowed(who, need.action, r)) ? undefined : "authorization failed!";
   };
 
+  // The console always needs a session, whatever RNACOS_ENABLE_OPEN_API_AUTH says.
+  ctx.guards.console = installConsoleAuth({
+    auth, state, clock: platform.clock, log, routes: ctx.consoleRoutes, decide,
+    ttlSec: settings.consoleLoginTimeoutSec, failuresPerHour: settings.consoleLoginOneHourLimit,
+    captcha: settings.consoleEnableCaptcha, initAdmin: settings.initAdminUsername,
+  });
+
   if (settings.enableOpenApiAuth) {
     ctx.guards.http = async (req) => {
       const path = pathOf(req.url);
+      // Before the body is read: a public route may read it itself (the no-auth console forwards it).
+      if (isPublicPath(path)) return undefined;
       const p = await Params.from(req);
       const need = httpNeed(req.method, path, (n) => p.get(n));
       if (need.kind === "public") return undefined;
@@ -181,11 +192,6 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
   };
 }
 
-function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  const q = url.indexOf("?", start);
-  return url.slice(start, q < 0 ? undefined : q);
-}
 
 /** Nacos's Page: pageNo (from 1), pageSize (at most 500). */
 function page<T>(p: Params, rows: T[]): { totalCount: number; pageNumber: number; pagesAvailable: number; pageItems: T[] } {

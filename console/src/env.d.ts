@@ -1,0 +1,2 @@
+/** Style sheets are imported for their side effect; bun build emits them as one CSS asset. */
+declare module "*.css";
