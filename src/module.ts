@@ -10,6 +10,7 @@ import type { ConnectionManager } from "./api/grpc/connection-manager.ts";
 import type { HandlerRegistry } from "./api/grpc/registry.ts";
 import type { PeerTransport } from "./cluster/transport.ts";
 import type { KvFactory } from "./ports/kv.ts";
+import type { HttpRequest } from "./ports/net.ts";
 import type { Log } from "./ports/log.ts";
 import type { Platform } from "./ports/platform.ts";
 import type { Replication } from "./replication.ts";
@@ -20,6 +21,11 @@ export interface Guards {
   grpc?: GrpcGuard;
   /** The console listener's API (sessions; see console-auth.ts). */
   console?: HttpGuard;
+}
+
+export interface Access {
+  /** May the caller of `req` see that namespace `ns` exists (it holds some read right inside it)? */
+  seesNamespace(req: HttpRequest, ns: string): boolean;
 }
 
 export interface ModuleContext {
@@ -39,6 +45,8 @@ export interface ModuleContext {
   replication: Replication;
   /** Per-transport request guards (authenticate + authorize), set by the auth module. */
   guards: Guards;
+  /** What the caller of a request may see in lists (set by the auth module; everything when auth is off). */
+  access: Access;
   /** Node-to-node calls (cluster traffic besides the Raft log: Distro, forwarded registrations). */
   peers: PeerTransport;
   /** Readiness checks a module adds: each names what is not ready yet, or returns undefined. */

@@ -131,6 +131,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
 
   const ctx: ModuleContext = {
     platform, settings, log, kv, routes: http.routes, consoleRoutes: consoleApp.routes, registry, connections, replication, guards, peers: transport, readiness,
+    access: { seesNamespace: () => true },
   };
   const modules: ServerModule[] = MODULES.map((make) => make(ctx));
 

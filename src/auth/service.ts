@@ -148,6 +148,22 @@ export class AuthService {
     return false;
   }
 
+  /** Does `who` hold any read right inside namespace `ns` (so it may see that the namespace exists)? */
+  seesNamespace(who: Identity, ns: string): boolean {
+    if (this.allowed(who, "r", { namespace: ns, group: "*", name: "*" })) return true;
+    for (const role of who.roles) {
+      for (const g of this.state.grants.get(role) ?? []) {
+        if (g.action.includes("r") && covers(`${g.resource.split(":")[0]}:*:*`, { namespace: ns, group: "*", name: "*" })) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The identity of a user the guard already authenticated. */
+  identityOf(username: string): Identity | undefined {
+    return this.state.users.has(username) ? this.identity(username) : undefined;
+  }
+
   isAdmin(who: Identity): boolean {
     return who.roles.has(ROLE_ADMIN);
   }

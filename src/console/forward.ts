@@ -7,7 +7,7 @@
  * anything the client sent), so config history shows who changed what.
  */
 import type { HttpApp, HttpRoutes } from "../api/http/app.ts";
-import { pathOf, requestUser, withUrl } from "../api/http/request-view.ts";
+import { pathOf, requestUser, setRequestUser, withUrl } from "../api/http/request-view.ts";
 import { consoleError } from "./answers.ts";
 
 export const CONSOLE_API = "/api/console/v1";
@@ -32,6 +32,8 @@ export function addConsoleForward(routes: HttpRoutes, main: HttpApp): void {
     const user = requestUser(req);
     const op = user ? `src_user=${encodeURIComponent(user)}&srcUser=${encodeURIComponent(user)}` : "";
     const url = `${origin}${inner}?${[op, query].filter(Boolean).join("&")}`;
-    return (await main.dispatch(withUrl(req, url))) ?? consoleError(404, "NOT_FOUND", `no console api ${inner}`);
+    const forwarded = withUrl(req, url);
+    if (user) setRequestUser(forwarded, user); // lists answer what this user may see (ctx.access)
+    return (await main.dispatch(forwarded)) ?? consoleError(404, "NOT_FOUND", `no console api ${inner}`);
   });
 }

@@ -86,6 +86,11 @@ t("a user with read access to one namespace reads it over HTTP v1, v2 and gRPC, 
   assert.is((await call(srv, "GET", "/nacos/v2/cs/config", { dataId: "app", group: "G", namespaceId: "dev", ...asReader })).status, 200);
   assert.is((await call(srv, "GET", "/nacos/v1/ns/instance/list", { serviceName: "s", ...asReader })).status, 403, "registry of another namespace");
   assert.is((await call(srv, "GET", "/nacos/v1/auth/users", asReader)).status, 403, "not an admin");
+  // Namespace lists show only the namespaces the user may read in (not even the others' names).
+  const ids = (r: any) => (r.data as { namespace: string }[]).map((n) => n.namespace).sort();
+  assert.equal(ids(await (await call(srv, "GET", "/nacos/v1/console/namespaces", asReader)).json()), ["dev"]);
+  assert.equal(ids(await (await call(srv, "GET", "/nacos/v2/console/namespace/list", asReader)).json()), ["dev"]);
+  assert.equal(ids(await (await call(srv, "GET", "/nacos/v1/console/namespaces", asAdmin)).json()), ["", "dev"]);
   // The Node SDK's way: username and password on every request.
   assert.is(await (await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", username: "reader", password: "r3ad-only!" })).text(), "dev");
   assert.is((await call(srv, "GET", "/nacos/v1/cs/configs", { dataId: "app", group: "G", tenant: "dev", username: "reader", password: "wrong" })).status, 403);

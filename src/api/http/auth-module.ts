@@ -12,7 +12,7 @@ import type { ModuleContext, ServerModule } from "../../module.ts";
 import type { HttpResponse } from "../../ports/net.ts";
 import type { RoutedRequest } from "./app.ts";
 import { Params } from "./params.ts";
-import { pathOf } from "./request-view.ts";
+import { pathOf, requestUser, setRequestUser } from "./request-view.ts";
 import { json, text, v2error } from "./respond.ts";
 import { installConsoleAuth } from "./console-auth.ts";
 
@@ -44,6 +44,13 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
     return need.resources.every((r) => auth.allowed(who, need.action, r)) ? undefined : "authorization failed!";
   };
 
+  ctx.access.seesNamespace = (req, ns) => {
+    const username = requestUser(req);
+    if (username === undefined) return true; // nobody was identified: auth is off for this request
+    const who = auth.identityOf(username);
+    return who !== undefined && auth.seesNamespace(who, ns);
+  };
+
   // The console always needs a session, whatever RNACOS_ENABLE_OPEN_API_AUTH says.
   ctx.guards.console = installConsoleAuth({
     auth, state, clock: platform.clock, log, routes: ctx.consoleRoutes, decide,
@@ -62,7 +69,11 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
       const bearer = /^Bearer\s+(\S+)$/i.exec(req.header("authorization") ?? "")?.[1];
       const who = await identify(p.get("accessToken") ?? req.header("accesstoken") ?? bearer, p.get("username"), p.get("password"));
       const why = decide(need, who);
-      if (why === undefined) return undefined;
+      if (why === undefined) {
+        // Lists answered to this request show only what its caller may see (ctx.access).
+        if (who) setRequestUser(req, who.username);
+        return undefined;
+      }
       log.info("request refused", { method: req.method, path, user: who?.username ?? "", reason: why });
       return path.startsWith("/nacos/v2/") ? v2error(403, 403, why, null) : text(403, why);
     };

@@ -47,7 +47,7 @@ export function createConfigModule(ctx: ModuleContext): ServerModule {
   registerConfigHandlers(ctx.registry, { service, listeners });
   addConfigRoutes(ctx.routes, { service, polls, listeners, log });
   addHistoryRoutes(ctx.routes, service, { maxAnswerBytes: ctx.settings.historyMaxAnswerBytes, log });
-  addNamespaceRoutes(ctx.routes, service, { newId: () => globalThis.crypto.randomUUID() });
+  addNamespaceRoutes(ctx.routes, service, { newId: () => globalThis.crypto.randomUUID() }, ctx.access);
 
   let cancelPrune: Cancel | undefined;
   return {

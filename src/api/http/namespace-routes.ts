@@ -8,6 +8,7 @@ import type { ConfigService } from "../../config/service.ts";
 import { ConfigParamError } from "../../config/validate.ts";
 import { canonicalTenant } from "../../config/keys.ts";
 import type { HttpRequest, HttpResponse } from "../../ports/net.ts";
+import type { Access } from "../../module.ts";
 import type { HttpRoutes } from "./app.ts";
 import { clientIp, namespaceInfo, v1Failure, v2Failure } from "./config-http.ts";
 import { Params } from "./params.ts";
@@ -18,10 +19,11 @@ export interface IdSource {
   newId(): string;
 }
 
-export function addNamespaceRoutes(routes: HttpRoutes, service: ConfigService, ids: IdSource): void {
-  const all = () => [
-    namespaceInfo(undefined, service.state.configCount("")),
-    ...service.namespaces().map((ns) => namespaceInfo(ns, service.state.configCount(ns.id))),
+export function addNamespaceRoutes(routes: HttpRoutes, service: ConfigService, ids: IdSource, access: Access): void {
+  // A user restricted to some namespaces does not learn the names of the others.
+  const all = (req: HttpRequest) => [
+    ...(access.seesNamespace(req, "") ? [namespaceInfo(undefined, service.state.configCount(""))] : []),
+    ...service.namespaces().filter((ns) => access.seesNamespace(req, ns.id)).map((ns) => namespaceInfo(ns, service.state.configCount(ns.id))),
   ];
   const one = (rawId: string | undefined) => {
     const id = canonicalTenant(rawId);
@@ -40,7 +42,7 @@ export function addNamespaceRoutes(routes: HttpRoutes, service: ConfigService, i
             return json(200, id !== "" && service.namespace(id) !== undefined);
           }
           if (p.get("show") === "all") return json(200, one(p.get("namespaceId")) ?? null);
-          return json(200, { code: 200, message: null, data: all() });
+          return json(200, { code: 200, message: null, data: all(req) });
         }
         case "POST": {
           const id = p.trimmed("customNamespaceId") ?? p.trimmed("namespaceId") ?? ids.newId();
@@ -69,7 +71,7 @@ export function addNamespaceRoutes(routes: HttpRoutes, service: ConfigService, i
     }
   });
 
-  routes.add("GET", "/nacos/v2/console/namespace/list", () => v2ok(all()));
+  routes.add("GET", "/nacos/v2/console/namespace/list", (req) => v2ok(all(req)));
   routes.add("ALL", "/nacos/v2/console/namespace", async (req: HttpRequest): Promise<HttpResponse> => {
     const p = await Params.from(req);
     try {
