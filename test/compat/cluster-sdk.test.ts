@@ -6,7 +6,8 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { removeDir } from "../support/remove-dir.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NacosConfigClient } from "nacos";
@@ -90,7 +91,7 @@ t("Node SDK (HTTP long polling) on a follower: publish, get, change through the 
       const q = await (await fetch(`${follower.httpUrl}/nacos/v1/cs/listener?ip=127.0.0.1`)).json();
       return Object.keys(q.lisentersGroupkeyStatus).length === 0;
     });
-    rmSync(cacheDir, { recursive: true, force: true });
+    await removeDir(cacheDir);
   }
 });
 

@@ -6,7 +6,8 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { removeDir } from "../support/remove-dir.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NacosConfigClient } from "nacos";
@@ -32,7 +33,7 @@ t.before(async (ctx) => {
 });
 t.after(async (ctx) => {
   await ctx.srv.stop();
-  rmSync(ctx.cacheDir, { recursive: true, force: true });
+  await removeDir(ctx.cacheDir);
 });
 
 for (const namespace of ["", "dev"]) {
@@ -105,7 +106,7 @@ authed("username/password from the SDK's options: publish, get and a change call
   } finally {
     client.close();
     await srv.stop();
-    rmSync(cacheDir, { recursive: true, force: true });
+    await removeDir(cacheDir);
   }
 });
 authed.run();
