@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { startServerProcess, serverCommand, freePort } from "../test/support/process.ts";
 import { grpcJsClient } from "../test/support/nacos-grpc-clients.ts";
 import { openConfigConn } from "../test/integration/config-support.ts";
+import { closedLoop } from "./closed-loop.ts";
 
 const runtime = (process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "bun") as "node" | "bun" | "deno";
 process.env.TNACOS_TEST_SERVER_RUNTIME = runtime;
@@ -31,14 +32,7 @@ function startAux(script: string, port: number): Promise<ChildProcess> {
   });
 }
 
-async function load(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONC }, async () => {
-    while (next < n) await fn(next++);
-  }));
-  return n / ((performance.now() - t0) / 1000);
-}
+const load = (n: number, fn: (i: number) => Promise<unknown>): Promise<number> => closedLoop(n, CONC, fn);
 const row = (name: string, v: number, ceil: number) => rows.push(`| ${name} | ${Math.round(v)}/s | ${Math.round(ceil)}/s | ${Math.round((100 * v) / ceil)}% |`);
 const form = (p: Record<string, string>) => new URLSearchParams(p).toString();
 const postForm = (url: string, body: string) =>

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { type ServerProcess, startServerProcess } from "../test/support/process.ts";
 import { startCluster, stopAll } from "../test/integration/cluster-support.ts";
 import { namingClient, type NamingClient } from "../test/integration/naming-support.ts";
+import { closedLoop } from "./closed-loop.ts";
 
 const args = process.argv.slice(2);
 const runtime = (args.find((a) => !a.startsWith("--")) ?? "bun") as "node" | "bun" | "deno";
@@ -32,15 +33,7 @@ const ENV = { RUST_LOG: "warn", TNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND: "0" };
 const pidOf = (s: ServerProcess) => Number(/tnacos-pid=(\d+)/.exec(s.output())?.[1]);
 const rssKb = (s: ServerProcess) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pidOf(s)}/status`, "utf8"))?.[1] ?? 0);
 
-/** `n` calls, CONC in flight; calls/s. */
-async function load(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONC }, async () => {
-    while (next < n) await fn(next++);
-  }));
-  return n / ((performance.now() - t0) / 1000);
-}
+const load = (n: number, fn: (i: number) => Promise<unknown>): Promise<number> => closedLoop(n, CONC, fn);
 
 async function call(url: string, method = "GET"): Promise<string> {
   const r = await fetch(url, { method });

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { startServerProcess } from "../test/support/process.ts";
 import { grpcJsClient } from "../test/support/nacos-grpc-clients.ts";
 import { namingClient } from "../test/integration/naming-support.ts";
+import { closedLoop } from "./closed-loop.ts";
 
 process.env.TNACOS_TEST_SERVER_RUNTIME ??= process.argv[2] ?? "bun";
 const CONC = 32;
@@ -16,14 +17,7 @@ const base = srv.httpUrl;
 const pid = Number(/tnacos-pid=(\d+)/.exec(srv.output())?.[1]);
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 
-async function load(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONC }, async () => {
-    while (next < n) await fn(next++);
-  }));
-  return n / ((performance.now() - t0) / 1000);
-}
+const load = (n: number, fn: (i: number) => Promise<unknown>): Promise<number> => closedLoop(n, CONC, fn);
 const get = (u: string, m = "GET") => fetch(base + u, { method: m }).then((r) => r.text());
 const row = (name: string, v: number, ceil: number) => rows.push(`| ${name} | ${Math.round(v)}/s | ${Math.round(ceil)}/s | ${Math.round((100 * v) / ceil)}% |`);
 
