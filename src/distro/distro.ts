@@ -145,14 +145,13 @@ export class Distro {
       this.peers.set(id, { heardAt: this.now, downSince: -1, dropped: false, snapshotDone: false, snapshotAskedAt: -Infinity, mismatches: 0 });
       changed = true;
     }
-    for (const id of [...this.peers.keys()]) {
-      if (want.has(id)) continue;
-      // A removed member is a down member: its connections get the grace period, its HTTP clients new owners.
-      this.peers.delete(id);
-      this.dropClientsOf(id);
-      changed = true;
-    }
-    if (changed) this.membershipChanged();
+    const removed = [...this.peers.keys()].filter((id) => !want.has(id));
+    for (const id of removed) this.peers.delete(id);
+    if (changed || removed.length > 0) this.membershipChanged();
+    // A member removed from the cluster is gone for good: its HTTP clients were just adopted by their
+    // new owners (here, or elsewhere and synced back within a sync window); what is still in its
+    // name goes now.
+    for (const id of removed) this.dropClientsOf(id);
   }
 
   tick(): void {
