@@ -9,7 +9,7 @@ import type { GrpcListeners } from "../../config/grpc-listeners.ts";
 import { nacosGroupKey } from "../../config/keys.ts";
 import type { ConfigService, PublishInput } from "../../config/service.ts";
 import { ConfigParamError } from "../../config/validate.ts";
-import { httpDate } from "../../lib/http-date.ts";
+import { httpDate } from "./http-date.ts";
 import { metrics } from "../../lib/metrics.ts";
 import type { Log } from "../../ports/log.ts";
 import type { HttpRequest, HttpResponse } from "../../ports/net.ts";
