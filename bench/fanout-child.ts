@@ -12,7 +12,7 @@
  *
  * Prints "READY" once every receiver is in place, then on stdin "GO" waits (at most 30 s) for every
  * arrival and prints one JSON line: the arrival times as epoch milliseconds (performance.timeOrigin +
- * now, so the parent can subtract its own send time).
+ * now, so the parent can subtract its own send time), taken when the bytes arrive, before decoding.
  */
 import * as http from "node:http";
 import process from "node:process";
@@ -38,13 +38,13 @@ async function grpcReceivers(): Promise<void> {
       let arrived = false;
       const c = await register(await connect(port), {
         module: kind === "naming" ? "naming" : "config",
-        onPush: (m) => {
+        onPush: (m, arrivedAt) => {
           if (arrived) return;
           const hosts = (m.body.serviceInfo as { hosts?: unknown[] } | undefined)?.hosts;
           if ((kind === "naming" && m.type === "NotifySubscriberRequest" && hosts?.length === 1) ||
             (kind === "config" && m.type === "ConfigChangeNotifyRequest" && m.body.dataId === "fan")) {
             arrived = true;
-            arrivals.push(now());
+            arrivals.push(arrivedAt);
           }
         },
       });

@@ -91,7 +91,7 @@ export interface WireConnection {
 /** ServerCheck, then the bi-stream setup; resolves once SetupAckRequest arrives. Pushes are acked. */
 export async function register(
   session: http2.ClientHttp2Session,
-  opts: { module?: "naming" | "config"; onPush?: (m: WireMessage) => void } = {},
+  opts: { module?: "naming" | "config"; onPush?: (m: WireMessage, arrivedAt: number) => void } = {},
 ): Promise<WireConnection> {
   const check = await request(session, "ServerCheckRequest", { module: "internal" });
   if (check.type !== "ServerCheckResponse") throw new Error(`ServerCheck answered ${JSON.stringify(check)}`);
@@ -101,6 +101,8 @@ export async function register(
   let acked: () => void = () => {};
   const ack = new Promise<void>((resolve) => (acked = resolve));
   stream.on("data", (c: Buffer) => {
+    // Taken before decoding, so a receiver's own decoding of earlier pushes does not count as latency.
+    const arrivedAt = performance.timeOrigin + performance.now();
     pending = pending.byteLength ? Buffer.concat([pending, c]) : c;
     const { messages, used } = unframe(pending);
     pending = pending.subarray(used);
@@ -110,7 +112,7 @@ export async function register(
         continue;
       }
       stream.write(frame(m.type.replace(/Request$/, "Response"), { resultCode: 200, errorCode: 0, success: true, requestId: m.body.requestId }));
-      if (m.type !== "ClientDetectionRequest") opts.onPush?.(m);
+      if (m.type !== "ClientDetectionRequest") opts.onPush?.(m, arrivedAt);
     }
   });
   stream.write(frame("ConnectionSetupRequest", {

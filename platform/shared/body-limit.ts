@@ -9,9 +9,14 @@ export function lightRequest(req: Request, remoteAddress: () => string, maxBodyB
   let body: Promise<Uint8Array> | undefined;
   let remote: string | undefined;
   const bytes = () => {
+    if (body) return body;
     // A declared length over the limit is refused before a byte is read.
-    if (Number(req.headers.get("content-length") ?? 0) > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
-    return (body ??= readLimited(req.body, maxBodyBytes));
+    const declared = req.headers.get("content-length");
+    if (Number(declared ?? 0) > maxBodyBytes) return Promise.reject(bodyTooLarge(maxBodyBytes));
+    // With a declared length the runtime reads exactly that many bytes in one native call (the stream
+    // reader below was 14% of a publish's CPU on Bun); a chunked body is counted as it arrives.
+    body = declared !== null ? req.arrayBuffer().then((b) => new Uint8Array(b)) : readLimited(req.body, maxBodyBytes);
+    return body;
   };
   return {
     method: req.method,
