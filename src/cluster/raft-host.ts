@@ -543,7 +543,8 @@ export class RaftHost {
   }
 
   /**
-   * Writes the state backlog in one transaction, without an fsync of its own: the log entries it
+   * Writes the state backlog in a few transactions (each whole Readys with their applied index; see
+   * StateBacklog.takeChunks), without an fsync of their own: the log entries it
    * derives from are already durable, and the next durable log write carries these rows to the disk
    * with it (a store's writes become durable in order). Runs inside the loop (or after it stopped),
    * never beside a Ready, so rows and their applied index land in apply order.
@@ -553,8 +554,12 @@ export class RaftHost {
     this.stateTimer = undefined;
     this.stateDue = false;
     if (this.backlog.size > 0) {
-      const rows = this.backlog.take();
-      await this.persist(() => this.o.kv.batch(rows, { durable: false }));
+      const chunks = this.backlog.takeChunks();
+      for (let k = 0; k < chunks.length; k++) {
+        // A turn of the event loop between transactions: requests waiting to be read are served.
+        if (k > 0) await new Promise<void>((r) => this.o.timer.after(0, r));
+        await this.persist(() => this.o.kv.batch(chunks[k], { durable: false }));
+      }
     }
     const ws = this.stateWaiters;
     this.stateWaiters = [];
