@@ -61,6 +61,14 @@ export class Counter extends Metric {
     const k = this.slot(labels);
     if (k !== undefined) this.series.set(k, (this.series.get(k) ?? 0) + by);
   }
+
+  /** An increment-by-one for one label set whose series key is computed once (see Histogram.observer). */
+  incrementer(labels?: Labels): () => void {
+    const k = this.slot(labels);
+    if (k === undefined) return () => {};
+    if (!this.series.has(k)) this.series.set(k, 0);
+    return () => this.series.set(k, this.series.get(k)! + 1);
+  }
 }
 
 export class Gauge extends Metric {

@@ -20,6 +20,24 @@ import { metrics } from "../../lib/metrics.ts";
 const grpcRequests = metrics.counter("tnacos_grpc_requests_total", "gRPC unary requests answered, by request type and Nacos errorCode (0 = success)");
 const grpcLatency = metrics.histogram("tnacos_grpc_request_duration_ms", "gRPC unary request time from its last byte to the answer (ms), by request type and outcome");
 
+/** Count and time one answered call; label keys are built once per (type, code), not per call. */
+const accounts = new Map<string, { count: () => void; observe: (ms: number) => void }>();
+function account(type: string, errorCode: unknown, ms: number): void {
+  const code = String(errorCode ?? 0);
+  const key = `${type}\u0000${code}`;
+  let a = accounts.get(key);
+  if (!a) {
+    a = {
+      count: grpcRequests.incrementer({ type, code }),
+      observe: grpcLatency.observer({ type, outcome: code === "0" ? "ok" : "error" }),
+    };
+    // Types come off the wire: past the metrics' own series cap new pairs are counted without a memo.
+    if (accounts.size < 2_000) accounts.set(key, a);
+  }
+  a.count();
+  a.observe(ms);
+}
+
 export const PATH_UNARY = "/Request/request";
 export const PATH_BISTREAM = "/BiRequestStream/requestBiStream";
 
@@ -227,9 +245,7 @@ export class GrpcServer {
         answered = true;
         cancelDeadline?.();
         // Counted always, logged per call only at debug: at info a busy node wrote ~110 B per call.
-        const code = String(r.body.errorCode ?? 0);
-        grpcRequests.inc({ type: msg.type, code });
-        grpcLatency.observe(this.o.dispatcher.clock.monotonic() - received, { type: msg.type, outcome: code === "0" ? "ok" : "error" });
+        account(msg.type, r.body.errorCode, this.o.dispatcher.clock.monotonic() - received);
         if (this.o.accessLog) this.o.log.debug("grpc", { type: msg.type, conn: conn.id, code: r.body.errorCode as number });
         this.reply(stream, r.type, r.body);
       };
