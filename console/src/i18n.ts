@@ -15,6 +15,12 @@ const en = {
   state: "State", leader: "Leader", term: "Term", lastLogIndex: "Last log index", applied: "Applied", health: "Health",
   defaultPassword: "You are using the default admin password: change it on the Users page.", empty: "Nothing here yet",
   newPassword: "New password", changePassword: "Change password", readOnly: "read only", total: "Total", prev: "Previous", next: "Next",
+  export: "Export", import: "Import", clone: "Clone", close: "Close", refresh: "Refresh", samePolicy: "When a config already exists",
+  policyABORT: "abort the whole import", policySKIP: "skip it", policyOVERWRITE: "overwrite it", targetNamespace: "Target namespace",
+  transferDone: "Done: {0} written, {1} skipped, {2} failed", release: "Release", releaseFormal: "Formal (everyone)",
+  releaseBeta: "Beta (listed IPs)", releaseTag: "Tag", betaIps: "Beta IPs", tagName: "Tag name",
+  betaActive: "A beta release is served to {0}", stopBeta: "Stop beta", listeners: "Listeners", upToDate: "Up to date",
+  noListeners: "Nobody listens to this config now",
   resourceHelp: "namespace:group:name, * for anything", language: "中文",
 };
 type Key = keyof typeof en;
@@ -31,6 +37,12 @@ const zh: Partial<Record<Key, string>> = {
   nsName: "名称", configCount: "配置数", role: "角色", resource: "资源", action: "动作", add: "添加", member: "节点", address: "地址",
   state: "状态", leader: "主节点", term: "任期", lastLogIndex: "最新日志", applied: "已应用", health: "健康",
   defaultPassword: "您正在使用默认管理员密码，请在用户页面修改。", empty: "暂无数据", newPassword: "新密码", changePassword: "修改密码",
+  export: "导出", import: "导入", clone: "克隆", close: "关闭", refresh: "刷新", samePolicy: "配置已存在时",
+  policyABORT: "终止导入", policySKIP: "跳过", policyOVERWRITE: "覆盖", targetNamespace: "目标命名空间",
+  transferDone: "完成：写入 {0}，跳过 {1}，失败 {2}", release: "发布方式", releaseFormal: "正式（所有客户端）",
+  releaseBeta: "Beta（指定 IP）", releaseTag: "标签", betaIps: "Beta IP", tagName: "标签名",
+  betaActive: "Beta 版本正发布给 {0}", stopBeta: "停止 Beta", listeners: "监听查询", upToDate: "已是最新",
+  noListeners: "当前没有客户端监听此配置",
   readOnly: "只读", total: "共", prev: "上一页", next: "下一页", resourceHelp: "命名空间:分组:名称，* 表示任意", language: "English",
 };
 

@@ -28,7 +28,8 @@ export function httpNeed(method: string, path: string, get: (name: string) => st
   if (ADMIN.test(path)) return method === "GET" && !path.startsWith("/nacos/v1/auth/") ? { kind: "user" } : { kind: "admin" };
   const write = method !== "GET" && method !== "HEAD";
   if (/^\/nacos\/v[12]\/cs\//.test(path)) {
-    if (path.endsWith("/configs/listener")) return { kind: "resources", action: "r", resources: listenerResources(get("Listening-Configs") ?? "") };
+    // POST is the long poll (its keys in the body); GET asks who listens to one config.
+    if (path.endsWith("/configs/listener") && method !== "GET") return { kind: "resources", action: "r", resources: listenerResources(get("Listening-Configs") ?? "") };
     if (method === "POST" && path === "/nacos/v1/cs/configs") {
       // Import writes into `namespace`; clone into `tenant`, from sources picked by id anywhere.
       if (get("import") === "true") return { kind: "resources", action: "w", resources: [{ namespace: get("namespace") ?? "", group: "*", name: "*" }] };
