@@ -196,7 +196,8 @@ export class ConfigService {
       if (pattern === undefined || pattern === "") return true;
       if (s.mode === "accurate") return pattern === value;
       if (pattern.includes("*")) {
-        const re = new RegExp(`^${pattern.split("*").map(escapeRe).join(".*")}$`);
+        // "s": a content pattern spans lines.
+        const re = new RegExp(`^${pattern.split("*").map(escapeRe).join(".*")}$`, "s");
         return re.test(value);
       }
       return value.includes(pattern);

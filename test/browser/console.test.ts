@@ -7,7 +7,8 @@
  * runtime): scripts/test.mjs installs chromium through scripts/browser-deps.sh when it is missing.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
@@ -141,6 +142,113 @@ t("roll it back from history", async (ctx) => {
   await page.click("[data-testid=confirm-rollback]");
   await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 3);
   assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "app.yaml", group: "DEFAULT_GROUP" }), "server:\n  port: 8080");
+});
+
+t("search by content", async ({ page }) => {
+  await page.click("header >> text=Configurations");
+  await page.fill("[data-testid=search-content]", "port: 80");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+  await page.fill("[data-testid=search-content]", "no-such-text");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("td.muted");
+  assert.is(await page.$("[data-testid=config-app\\.yaml]"), null);
+  await page.fill("[data-testid=search-content]", "");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+});
+
+async function editAndRelease(page: Page, release: "beta" | "tag", target: string, lastDigit: string) {
+  await page.click("[data-testid=config-app\\.yaml] >> text=Edit");
+  await page.waitForFunction(() => document.querySelector(".editor .cm-content")?.textContent?.includes("8080"));
+  await page.selectOption("[data-testid=release]", release);
+  await page.fill(release === "beta" ? "[data-testid=beta-ips]" : "[data-testid=tag-name]", target);
+  await page.click(".editor .cm-content");
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type(lastDigit);
+  await page.click("[data-testid=review]");
+  await page.waitForSelector("[data-testid=diff] .cm-mergeView");
+  await snap(page, `config-${release}-diff`);
+  await page.click("[data-testid=confirm-publish]");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+}
+
+t("beta release to one IP, then stop it; a tag release", async (ctx) => {
+  const { page } = ctx;
+  const key = { dataId: "app.yaml", group: "DEFAULT_GROUP" };
+  await editAndRelease(page, "beta", "10.9.9.9", "2");
+  const beta = JSON.parse(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, beta: "true" })) as { data: { betaIps: string; content: string } };
+  assert.equal([beta.data.betaIps, beta.data.content], ["10.9.9.9", "server:\n  port: 8082"]);
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", key), "server:\n  port: 8080", "the formal version is untouched");
+  await page.click("[data-testid=config-app\\.yaml] >> text=Edit");
+  await page.waitForSelector("[data-testid=beta-panel] >> text=10.9.9.9");
+  await snap(page, "config-beta-panel");
+  await page.click("[data-testid=stop-beta]");
+  await page.waitForSelector("[data-testid=beta-panel]", { state: "detached" });
+  assert.is((JSON.parse(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, beta: "true" })) as { data: unknown }).data, null);
+  await page.click("text=Back");
+  await editAndRelease(page, "tag", "canary", "3");
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, tag: "canary" }), "server:\n  port: 8083");
+  assert.equal((JSON.parse(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, show: "all" })) as { tagReleases: string[] }).tagReleases, ["canary"]);
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", key), "server:\n  port: 8080");
+});
+
+t("listener query: a client long-polling the config shows up with its md5", async (ctx) => {
+  const { page } = ctx;
+  const md5 = createHash("md5").update("server:\n  port: 8080").digest("hex");
+  const stop = new AbortController();
+  const poll = fetch(`${ctx.srv.httpUrl}/nacos/v1/cs/configs/listener`, {
+    ...form({ "Listening-Configs": `app.yaml\u0002DEFAULT_GROUP\u0002${md5}\u0001` }), headers: { ...form({}).headers, "Long-Pulling-Timeout": "30000" }, signal: stop.signal,
+  }).catch(() => undefined);
+  try {
+    await page.click("[data-testid=config-app\\.yaml] >> text=Edit");
+    await page.click("[data-testid=show-listeners]");
+    await page.waitForSelector("[data-testid=listeners] >> text=127.0.0.1");
+    assert.match(await page.textContent("[data-testid=listeners] tbody") ?? "", new RegExp(`127\\.0\\.0\\.1${md5}yes`));
+    await snap(page, "config-listeners");
+    await page.click(".modal >> text=Close");
+    await page.click("text=Back");
+  } finally {
+    stop.abort();
+    await poll;
+  }
+});
+
+t("export the namespace as a Nacos zip, import it into another namespace", async (ctx) => {
+  const { page } = ctx;
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export]")]);
+  const zipPath = join(shots, "export.zip");
+  await download.saveAs(zipPath);
+  const bytes = readFileSync(zipPath);
+  assert.is(bytes.subarray(0, 2).toString(), "PK");
+  assert.ok(bytes.includes(Buffer.from("DEFAULT_GROUP/app.yaml")), "the zip names the config");
+  await page.selectOption("[data-testid=namespace]", "ns1");
+  await page.waitForSelector("[data-testid=config-team\\.properties]");
+  await page.click("[data-testid=import]");
+  await page.setInputFiles("[data-testid=import-file]", zipPath);
+  await page.selectOption("[data-testid=policy]", "OVERWRITE");
+  await page.click("[data-testid=confirm-import]");
+  await page.waitForSelector("[data-testid=transfer-result]");
+  assert.match(await page.textContent("[data-testid=transfer-result]") ?? "", /1 written/);
+  await snap(page, "config-import");
+  await page.click(".modal >> text=Close");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "app.yaml", group: "DEFAULT_GROUP", tenant: "ns1" }), "server:\n  port: 8080");
+});
+
+t("clone a config into another namespace under a new data ID", async (ctx) => {
+  const { page } = ctx;
+  await page.click("[data-testid=config-team\\.properties] [data-testid=clone]");
+  await page.selectOption("[data-testid=clone-target]", "");
+  await page.fill(".modal input[name=dataId]", "team-copy.properties");
+  await page.click("[data-testid=confirm-clone]");
+  await page.waitForSelector("[data-testid=transfer-result]");
+  await snap(page, "config-clone");
+  await page.click(".modal >> text=Close");
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "team-copy.properties", group: "G1" }), "k=v");
+  await page.selectOption("[data-testid=namespace]", "");
 });
 
 t("find the registered instance and disable it", async (ctx) => {

@@ -15,6 +15,7 @@ interface ConfigAll {
   type: string;
   desc?: string;
   md5: string;
+  tagReleases?: string[];
 }
 
 export function ConfigEdit(props: { me: Me; loc: Location }) {
@@ -44,7 +45,7 @@ export function ConfigEdit(props: { me: Me; loc: Location }) {
   }, [existing]);
 
   const ref = { dataId, group, tenant };
-  const startReview = () => releasedContent(ref, release, published?.content ?? "").then((before) => setReview({ before }), (e: Error) => setError(e.message));
+  const startReview = () => releasedContent(ref, release, published?.content ?? "", published?.tagReleases ?? []).then((before) => setReview({ before }), (e: Error) => setError(e.message));
   const publish = async () => {
     try {
       // casMd5 guards the formal version only: a beta or tag release leaves it as it is.
@@ -71,7 +72,7 @@ export function ConfigEdit(props: { me: Me; loc: Location }) {
         <label>{t("description")}<input value={desc} maxLength={256} onInput={(e) => setDesc((e.target as HTMLInputElement).value)} /></label>
       </div>
       {existing && <BetaPanel config={ref} canWrite={canWrite} />}
-      {canWrite && existing && <ReleasePicker value={release} onChange={setRelease} />}
+      {canWrite && existing && <ReleasePicker value={release} tags={published?.tagReleases ?? []} onChange={setRelease} />}
       {(published || !existing) && <Editor value={content} type={type} onChange={setContent} readOnly={!canWrite} />}
       <ErrorLine error={error} />
       <div class="buttons">

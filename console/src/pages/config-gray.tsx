@@ -4,7 +4,7 @@
  * (the listener query: client IPs and the md5 they hold).
  */
 import { useState } from "preact/hooks";
-import { ApiError, nacos, nacosText } from "../api.ts";
+import { nacos, nacosText } from "../api.ts";
 import { ErrorLine, Modal, useLoad, useRun } from "../common.tsx";
 import { t } from "../i18n.ts";
 
@@ -17,18 +17,14 @@ export interface ConfigRef {
 }
 
 /** The content a release would replace: the beta or tag version if there is one, else nothing. */
-export async function releasedContent(c: ConfigRef, r: Release, formal: string): Promise<string> {
+export async function releasedContent(c: ConfigRef, r: Release, formal: string, tags: string[]): Promise<string> {
   if (r.kind === "formal") return formal;
   if (r.kind === "beta") {
     const b = await nacos<{ data: { content: string } | null }>("GET", "/nacos/v1/cs/configs", { ...c, beta: true });
     return b.data?.content ?? "";
   }
-  try {
-    return await nacosText("/nacos/v1/cs/configs", { ...c, tag: r.tag.trim() });
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) return "";
-    throw e;
-  }
+  // Only a tag that exists is asked for: a new one has nothing to replace.
+  return tags.includes(r.tag.trim()) ? nacosText("/nacos/v1/cs/configs", { ...c, tag: r.tag.trim() }) : "";
 }
 
 /** The parameters that make a publish a beta or tag release. */
@@ -38,7 +34,7 @@ export function releaseParams(r: Release): Record<string, string> {
   return {};
 }
 
-export function ReleasePicker(props: { value: Release; onChange: (r: Release) => void }) {
+export function ReleasePicker(props: { value: Release; tags: string[]; onChange: (r: Release) => void }) {
   const r = props.value;
   return (
     <div class="release">
@@ -57,8 +53,11 @@ export function ReleasePicker(props: { value: Release; onChange: (r: Release) =>
           onInput={(e) => props.onChange({ kind: "beta", ips: (e.target as HTMLInputElement).value })} /></label>
       )}
       {r.kind === "tag" && (
-        <label>{t("tagName")}<input data-testid="tag-name" value={r.tag} maxLength={64}
+        <label>{t("tagName")}<input data-testid="tag-name" value={r.tag} maxLength={64} list="tag-releases"
           onInput={(e) => props.onChange({ kind: "tag", tag: (e.target as HTMLInputElement).value })} /></label>
+      )}
+      {r.kind === "tag" && (
+        <datalist id="tag-releases">{props.tags.map((x) => <option value={x} />)}</datalist>
       )}
     </div>
   );
