@@ -21,6 +21,8 @@ const en = {
   releaseBeta: "Beta (listed IPs)", releaseTag: "Tag", betaIps: "Beta IPs", tagName: "Tag name",
   betaActive: "A beta release is served to {0}", stopBeta: "Stop beta", listeners: "Listeners", upToDate: "Up to date",
   noListeners: "Nobody listens to this config now",
+  createService: "Create service", protectThreshold: "Protect threshold", metadata: "Metadata", selector: "Selector",
+  expression: "Expression", metadataLine: "Not a key=value line: {0}", subscribers: "Subscribers", app: "App", agent: "Agent",
   resourceHelp: "namespace:group:name, * for anything", language: "中文",
 };
 type Key = keyof typeof en;
@@ -37,6 +39,8 @@ const zh: Partial<Record<Key, string>> = {
   nsName: "名称", configCount: "配置数", role: "角色", resource: "资源", action: "动作", add: "添加", member: "节点", address: "地址",
   state: "状态", leader: "主节点", term: "任期", lastLogIndex: "最新日志", applied: "已应用", health: "健康",
   defaultPassword: "您正在使用默认管理员密码，请在用户页面修改。", empty: "暂无数据", newPassword: "新密码", changePassword: "修改密码",
+  createService: "创建服务", protectThreshold: "保护阈值", metadata: "元数据", selector: "选择器",
+  expression: "表达式", metadataLine: "不是 key=value 格式的行：{0}", subscribers: "订阅者", app: "应用", agent: "客户端",
   export: "导出", import: "导入", clone: "克隆", close: "关闭", refresh: "刷新", samePolicy: "配置已存在时",
   policyABORT: "终止导入", policySKIP: "跳过", policyOVERWRITE: "覆盖", targetNamespace: "目标命名空间",
   transferDone: "完成：写入 {0}，跳过 {1}，失败 {2}", release: "发布方式", releaseFormal: "正式（所有客户端）",

@@ -268,6 +268,58 @@ t("find the registered instance and disable it", async (ctx) => {
   assert.is(list.list[0].enabled, false);
 });
 
+t("edit the instance's metadata; the service's subscribers are listed", async (ctx) => {
+  const { page } = ctx;
+  // A 1.x-style subscriber: an instance list with a UDP port to push to.
+  const sub = await fetch(`${ctx.srv.httpUrl}/nacos/v1/ns/instance/list?${new URLSearchParams({ serviceName: "orders", udpPort: "45678", clientIP: "127.0.0.1", app: "shop" })}`, {
+    headers: { "User-Agent": "Nacos-Java-Client:v1.4.1" },
+  });
+  assert.is(sub.status, 200);
+  await page.reload();
+  await page.waitForSelector("[data-testid=subscribers] >> text=127.0.0.1:45678");
+  assert.match(await page.textContent("[data-testid=subscribers]") ?? "", /shop/);
+  await page.click("[data-testid=instance-10\\.0\\.0\\.7-8080] [data-testid=edit-metadata]");
+  await page.fill("[data-testid=instance-metadata]", "zone=az1\nversion = 2");
+  await page.click("[data-testid=save-metadata]");
+  await page.waitForSelector("[data-testid=instance-10\\.0\\.0\\.7-8080] >> text=zone=az1");
+  await snap(page, "service-detail");
+  const list = JSON.parse(await apiGet(ctx, "/nacos/v1/ns/catalog/instances", { serviceName: "orders", pageNo: "1", pageSize: "10" })) as { list: { metadata: Record<string, string>; enabled: boolean }[] };
+  assert.equal(list.list[0].metadata, { zone: "az1", version: "2" });
+  assert.is(list.list[0].enabled, false, "the metadata edit keeps the other fields");
+});
+
+t("create a service with threshold, metadata and selector; edit it; delete it", async (ctx) => {
+  const { page } = ctx;
+  await page.click("header >> text=Services");
+  await page.click("[data-testid=create-service]");
+  await page.fill("[data-testid=svc-name]", "billing");
+  await page.fill("[data-testid=svc-threshold]", "0.5");
+  await page.fill("[data-testid=svc-metadata]", "team=pay");
+  await page.selectOption("[data-testid=svc-selector]", "label");
+  await page.fill("[data-testid=svc-expression]", "CONSUMER.label.zone = PROVIDER.label.zone");
+  await page.click("[data-testid=save-service]");
+  await page.waitForSelector("[data-testid=service-billing]");
+  type Svc = { protectThreshold: number; metadata: Record<string, string>; selector: { type: string; expression?: string } };
+  const got = async () => JSON.parse(await apiGet(ctx, "/nacos/v1/ns/service", { serviceName: "billing" })) as Svc;
+  const created = await got();
+  assert.equal([created.protectThreshold, created.metadata, created.selector.type, created.selector.expression],
+    [0.5, { team: "pay" }, "label", "CONSUMER.label.zone = PROVIDER.label.zone"]);
+  await page.click("[data-testid=service-billing] >> text=Instances");
+  await page.waitForSelector("[data-testid=service-facts] >> text=team=pay");
+  await page.click("[data-testid=edit-service]");
+  await page.fill("[data-testid=svc-threshold]", "0.8");
+  await page.click("[data-testid=save-service]");
+  await page.waitForSelector("[data-testid=service-facts] >> text=0.8");
+  assert.is((await got()).protectThreshold, 0.8);
+  await snap(page, "service-edited");
+  page.once("dialog", (d) => void d.accept());
+  await page.click("[data-testid=delete-service]");
+  await page.waitForSelector("[data-testid=create-service]");
+  await page.waitForSelector("[data-testid=service-orders]");
+  assert.is(await page.$("[data-testid=service-billing]"), null);
+  assert.is((await fetch(`${ctx.srv.httpUrl}/nacos/v1/ns/service?serviceName=billing`)).status, 400);
+});
+
 t("namespaces and cluster pages", async ({ page }) => {
   await page.click("header >> text=Namespaces");
   await page.waitForSelector("[data-testid=ns-ns1]");

@@ -94,8 +94,8 @@ export function CloneModal(props: { config: { id: string; dataId: string; group:
             {props.targets.filter((n) => n.namespace !== props.from).map((n) => <option value={n.namespace}>{n.namespaceShowName || "public"}{n.namespace ? ` (${n.namespace})` : ""}</option>)}
           </select>
         </label>
-        <label>{t("dataId")}<input name="dataId" value={c.dataId} maxLength={256} /></label>
-        <label>{t("group")}<input name="group" value={c.group} maxLength={128} /></label>
+        <label>{t("dataId")}<input name="dataId" defaultValue={c.dataId} maxLength={256} /></label>
+        <label>{t("group")}<input name="group" defaultValue={c.group} maxLength={128} /></label>
         <PolicyPicker />
         <ErrorLine error={error} />
         {done && <p class="ok" data-testid="transfer-result">{done}</p>}
