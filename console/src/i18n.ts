@@ -23,6 +23,9 @@ const en = {
   noListeners: "Nobody listens to this config now",
   createService: "Create service", protectThreshold: "Protect threshold", metadata: "Metadata", selector: "Selector",
   expression: "Expression", metadataLine: "Not a key=value line: {0}", subscribers: "Subscribers", app: "App", agent: "Agent",
+  monitor: "Monitor", monitorHint: "This node, sampled every 2 seconds while the page is open (the last 5 minutes).",
+  requestRate: "Request rate", latency: "Mean latency", connections: "Connections", pushes: "Pushes", pushAck: "push ack",
+  pushAcked: "acked", pushFailed: "failed", pushPending: "pending", count: "count",
   resourceHelp: "namespace:group:name, * for anything", language: "中文",
 };
 type Key = keyof typeof en;
@@ -41,6 +44,9 @@ const zh: Partial<Record<Key, string>> = {
   defaultPassword: "您正在使用默认管理员密码，请在用户页面修改。", empty: "暂无数据", newPassword: "新密码", changePassword: "修改密码",
   createService: "创建服务", protectThreshold: "保护阈值", metadata: "元数据", selector: "选择器",
   expression: "表达式", metadataLine: "不是 key=value 格式的行：{0}", subscribers: "订阅者", app: "应用", agent: "客户端",
+  monitor: "监控", monitorHint: "本节点，页面打开期间每 2 秒采样一次（最近 5 分钟）。",
+  requestRate: "请求速率", latency: "平均延迟", connections: "连接", pushes: "推送", pushAck: "推送确认",
+  pushAcked: "已确认", pushFailed: "失败", pushPending: "待确认", count: "个",
   export: "导出", import: "导入", clone: "克隆", close: "关闭", refresh: "刷新", samePolicy: "配置已存在时",
   policyABORT: "终止导入", policySKIP: "跳过", policyOVERWRITE: "覆盖", targetNamespace: "目标命名空间",
   transferDone: "完成：写入 {0}，跳过 {1}，失败 {2}", release: "发布方式", releaseFormal: "正式（所有客户端）",

@@ -94,6 +94,13 @@ export class Histogram extends Metric {
     this.sums.set(k, (this.sums.get(k) ?? 0) + v);
   }
 
+  /** The sum of every observation over all label sets (with total(), the mean). */
+  sumTotal(): number {
+    let t = 0;
+    for (const v of this.sums.values()) t += v;
+    return t;
+  }
+
   override render(): string {
     const lines = [`# HELP ${this.name} ${this.help.replace(/\n/g, " ")}`, `# TYPE ${this.name} histogram`];
     for (const [k, count] of this.series) {
@@ -140,6 +147,11 @@ export class MetricsRegistry {
     const made = make();
     this.all.set(name, made);
     return made;
+  }
+
+  /** The metric named `name` if it was registered (readers that must not create one). */
+  find(name: string): Counter | Gauge | Histogram | undefined {
+    return this.all.get(name) as Counter | Gauge | Histogram | undefined;
   }
 
   /** Runs the collectors: gauges read from state take their current values. */

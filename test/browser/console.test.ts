@@ -330,6 +330,19 @@ t("namespaces and cluster pages", async ({ page }) => {
   await snap(page, "cluster");
 });
 
+t("the monitor page charts request rates and latencies from the server's metrics", async (ctx) => {
+  const { page } = ctx;
+  await page.click("header >> text=Monitor");
+  await page.waitForSelector("[data-testid=monitor-facts]");
+  for (let i = 0; i < 20; i++) await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "app.yaml", group: "DEFAULT_GROUP" });
+  // Two samples make a rate: a line (M…L…) appears and the legend holds a number.
+  await page.waitForFunction(() => /L/.test(document.querySelector("[data-testid=chart-requests] path")?.getAttribute("d") ?? ""));
+  assert.match(await page.textContent("[data-testid=chart-requests] [data-series=HTTP]") ?? "", /^HTTP: \d/);
+  for (const c of ["latency", "connections", "pushes"]) assert.ok(await page.$(`[data-testid=chart-${c}] svg`), c);
+  assert.match(await page.textContent("[data-testid=monitor-facts]") ?? "", /Services\s*1/, "orders (billing was deleted)");
+  await snap(page, "monitor");
+});
+
 t("create a user with read-only access to one namespace", async ({ page }) => {
   await page.click("header >> text=Users");
   await page.fill("[data-testid=new-username]", "reader");

@@ -145,6 +145,20 @@ t("a user granted read on one namespace reads it, and nothing else; writes are r
   }
 });
 
+t("monitor: the registry's totals as JSON; requests answered since count in", async ({ admin, srv }) => {
+  type M = { at: number; http: { count: number; sumMs: number }; grpcConnections: number; pushes: Record<string, number>; raft: { term: number } };
+  const before = (await admin.call("GET", "/monitor")).body.data as M;
+  for (let i = 0; i < 5; i++) assert.is((await fetch(`${srv.httpUrl}/nacos/v1/ns/service/list?pageNo=1&pageSize=10`)).status, 200);
+  const after = (await admin.call("GET", "/monitor")).body.data as M;
+  assert.ok(after.http.count >= before.http.count + 5, `${before.http.count} -> ${after.http.count}`);
+  assert.ok(after.http.sumMs >= before.http.sumMs);
+  assert.ok(after.at >= before.at);
+  assert.is(after.grpcConnections, 0);
+  assert.equal(Object.keys(after.pushes).sort(), ["acked", "dropped", "failed", "retried"]);
+  assert.ok(after.raft.term >= 1);
+  assert.is((await new ConsoleClient(admin.base).call("GET", "/monitor")).status, 401, "a session is needed");
+});
+
 t("logout ends the session", async ({ url }) => {
   const c = new ConsoleClient(url);
   assert.is((await c.login("admin", "admin")).status, 200);
