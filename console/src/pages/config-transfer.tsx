@@ -5,7 +5,7 @@
  */
 import { useState } from "preact/hooks";
 import { nacos, nacosUrl } from "../api.ts";
-import { ErrorLine, Modal, type Namespace } from "../common.tsx";
+import { FormFooter, Modal, type Namespace } from "../common.tsx";
 import { t } from "../i18n.ts";
 
 const POLICIES = ["ABORT", "SKIP", "OVERWRITE"] as const;
@@ -60,12 +60,7 @@ export function ImportModal(props: { ns: string; onClose: () => void; onDone: ()
       }}>
         <input type="file" name="file" accept=".zip,application/zip" required data-testid="import-file" />
         <PolicyPicker />
-        <ErrorLine error={error} />
-        {done && <p class="ok" data-testid="transfer-result">{done}</p>}
-        <div class="buttons">
-          <button type="button" onClick={props.onClose}>{done ? t("close") : t("cancel")}</button>
-          <button type="submit" class="primary" data-testid="confirm-import">{t("import")}</button>
-        </div>
+        <FormFooter error={error} done={done} onClose={props.onClose} submit={t("import")} testid="confirm-import" />
       </form>
     </Modal>
   );
@@ -97,12 +92,7 @@ export function CloneModal(props: { config: { id: string; dataId: string; group:
         <label>{t("dataId")}<input name="dataId" defaultValue={c.dataId} maxLength={256} /></label>
         <label>{t("group")}<input name="group" defaultValue={c.group} maxLength={128} /></label>
         <PolicyPicker />
-        <ErrorLine error={error} />
-        {done && <p class="ok" data-testid="transfer-result">{done}</p>}
-        <div class="buttons">
-          <button type="button" onClick={props.onClose}>{done ? t("close") : t("cancel")}</button>
-          <button type="submit" class="primary" data-testid="confirm-clone">{t("clone")}</button>
-        </div>
+        <FormFooter error={error} done={done} onClose={props.onClose} submit={t("clone")} testid="confirm-clone" />
       </form>
     </Modal>
   );

@@ -7,7 +7,7 @@
  */
 import { useState } from "preact/hooks";
 import { nacos } from "../api.ts";
-import { ErrorLine, Modal, useLoad } from "../common.tsx";
+import { ErrorLine, FormFooter, Modal, useLoad } from "../common.tsx";
 import { t } from "../i18n.ts";
 
 export interface ServiceId {
@@ -70,11 +70,7 @@ export function ServiceModal(props: { namespaceId: string; existing?: ServiceId 
           </select>
         </label>
         {selector === "label" && <label>{t("expression")}<input name="expression" defaultValue={e?.selector.expression ?? ""} maxLength={1024} data-testid="svc-expression" /></label>}
-        <ErrorLine error={error} />
-        <div class="buttons">
-          <button type="button" onClick={props.onClose}>{t("cancel")}</button>
-          <button type="submit" class="primary" data-testid="save-service">{t("save")}</button>
-        </div>
+        <FormFooter error={error} onClose={props.onClose} submit={t("save")} testid="save-service" />
       </form>
     </Modal>
   );
@@ -94,11 +90,7 @@ export function MetadataModal(props: { title: string; value: Record<string, stri
         }
       }}>
         <textarea name="metadata" rows={6} placeholder="key=value" data-testid="instance-metadata" defaultValue={metadataText(props.value)} />
-        <ErrorLine error={error} />
-        <div class="buttons">
-          <button type="button" onClick={props.onClose}>{t("cancel")}</button>
-          <button type="submit" class="primary" data-testid="save-metadata">{t("save")}</button>
-        </div>
+        <FormFooter error={error} onClose={props.onClose} submit={t("save")} testid="save-metadata" />
       </form>
     </Modal>
   );
