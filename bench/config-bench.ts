@@ -1,6 +1,6 @@
 /**
  * Config bench (bounded; `node bench/config-bench.ts [runtime]`, default bun): a tnacos server process
- * on loopback, each load next to a same-run ceiling on the same runtime (bare hello-world node:http
+ * on loopback, each load next to a same-run ceiling on the same runtime (bare hello-world server
  * server for HTTP rows, bench/echo-server.ts bare node:http2 gRPC echo for gRPC rows), same client,
  * same concurrency. Then listener fan-out: 1 change → 1,000 listening gRPC connections, time until all
  * are notified. Prints a markdown section; `--append` adds it to bench/RESULTS.md.
@@ -41,7 +41,7 @@ const postForm = (url: string, body: string) =>
 const srv = await startServerProcess({ RUST_LOG: "warn" });
 const helloPort = await freePort();
 const echoPort = await freePort();
-const hello = await startAux("config-hello-server.ts", helloPort);
+const hello = await startAux("hello-server.ts", helloPort);
 const echo = await startAux("echo-server.ts", echoPort);
 try {
   const content = "spring.datasource.url=jdbc:mysql://db:3306/app\n".repeat(10); // ~500 B
@@ -94,7 +94,7 @@ try {
     "",
     `## Config (issue 3) — server on ${runtime}`,
     "",
-    `Command: \`node_modules/.bin/node bench/config-bench.ts ${runtime}\` (bounded: ${N} requests per row, ${CONC} in flight; client = Node fetch / grpc-js in one process on the same 2 shared cores, so the client side caps both columns). Ceilings are measured in the same run on the same runtime: a bare hello-world node:http server (HTTP rows) and bench/echo-server.ts, a bare node:http2 gRPC echo (gRPC rows).`,
+    `Command: \`node_modules/.bin/node bench/config-bench.ts ${runtime}\` (bounded: ${N} requests per row, ${CONC} in flight; client = Node fetch / grpc-js in one process on the same 2 shared cores, so the client side caps both columns). Ceilings are measured in the same run on the same runtime: a bare hello-world server server (HTTP rows) and bench/echo-server.ts, a bare node:http2 gRPC echo (gRPC rows).`,
     "",
     "| load | tnacos | same-run ceiling | share |",
     "|---|---|---|---|",

@@ -11,7 +11,7 @@ export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 120,
     async fetch(req, srv) {
-      const light = lightRequest(req, srv.requestIP(req)?.address ?? "", opts.maxBodyBytes);
+      const light = lightRequest(req, () => srv.requestIP(req)?.address ?? "", opts.maxBodyBytes);
       const r = await opts.handler(light);
       return new Response(r.body as BodyInit | undefined, { status: r.status, headers: r.headers });
     },

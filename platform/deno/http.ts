@@ -20,7 +20,7 @@ export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
           return new Response("server error", { status: 500 });
         },
       }, async (req, info) => {
-        const light = lightRequest(req, (info.remoteAddr as Deno.NetAddr).hostname ?? "", opts.maxBodyBytes);
+        const light = lightRequest(req, () => (info.remoteAddr as Deno.NetAddr).hostname ?? "", opts.maxBodyBytes);
         const r = await opts.handler(light);
         return new Response(r.body as BodyInit | undefined, { status: r.status, headers: r.headers });
       });

@@ -39,7 +39,7 @@ export function serve(item: ConfigItem | undefined, v: Viewer): Served | undefin
     const b = item.beta;
     return { ...base, content: b.content, md5: b.md5, encryptedDataKey: b.encryptedDataKey, lastModified: b.lastModified, beta: true, tag: undefined };
   }
-  const tag = v.tag ?? (v.vipTag && item.tags[v.vipTag] ? v.vipTag : undefined);
+  const tag = v.tag ?? vipTagOf(item, v);
   if (tag !== undefined && tag !== "") {
     const t = item.tags[tag];
     if (!t) return undefined;
@@ -48,4 +48,14 @@ export function serve(item: ConfigItem | undefined, v: Viewer): Served | undefin
   return {
     ...base, content: item.content, md5: item.md5, encryptedDataKey: item.encryptedDataKey, lastModified: item.lastModified, beta: false, tag: undefined,
   };
+}
+
+/** The viewer's vip tag when the config has a version under it; read only when the config has tags. */
+function vipTagOf(item: ConfigItem, v: Viewer): string | undefined {
+  // for-in finds a first key without building the key array (most configs have no tags).
+  for (const _ in item.tags) {
+    const t = v.vipTag;
+    return t && item.tags[t] ? t : undefined;
+  }
+  return undefined;
 }

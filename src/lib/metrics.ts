@@ -81,17 +81,38 @@ export const MS_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
 /** Observations counted into cumulative buckets, plus their sum and count (Prometheus histogram). */
 export class Histogram extends Metric {
   readonly type = "histogram";
-  private readonly buckets = new Map<string, number[]>();
-  private readonly sums = new Map<string, number>();
+  private readonly cells = new Map<string, { buckets: number[]; sum: number; count: number }>();
 
   observe(v: number, labels?: Labels): void {
     const k = this.slot(labels);
-    if (k === undefined) return;
-    let b = this.buckets.get(k);
-    if (!b) this.buckets.set(k, (b = new Array<number>(MS_BUCKETS.length).fill(0)));
-    for (let i = 0; i < MS_BUCKETS.length; i++) if (v <= MS_BUCKETS[i]) b[i]++;
-    this.series.set(k, (this.series.get(k) ?? 0) + 1);
-    this.sums.set(k, (this.sums.get(k) ?? 0) + v);
+    if (k !== undefined) this.add(k, v);
+  }
+
+  /**
+   * An observer for one label set whose series key is computed once: hot paths (every HTTP request)
+   * keep one per label set instead of building and sorting the label key on each observation.
+   */
+  observer(labels?: Labels): (v: number) => void {
+    const k = this.slot(labels);
+    if (k === undefined) return () => {};
+    this.cell(k); // counts against the series cap now, not at the first observation
+    return (v) => this.add(k, v);
+  }
+
+  private cell(k: string): { buckets: number[]; sum: number; count: number } {
+    let c = this.cells.get(k);
+    if (!c) {
+      this.cells.set(k, (c = { buckets: new Array<number>(MS_BUCKETS.length).fill(0), sum: 0, count: 0 }));
+      this.series.set(k, 0);
+    }
+    return c;
+  }
+
+  private add(k: string, v: number): void {
+    const c = this.cell(k);
+    for (let i = 0; i < MS_BUCKETS.length; i++) if (v <= MS_BUCKETS[i]) c.buckets[i]++;
+    c.sum += v;
+    this.series.set(k, ++c.count);
   }
 
   /** The sum of every observation over all label sets (with total(), the mean). */
@@ -103,13 +124,12 @@ export class Histogram extends Metric {
 
   override render(): string {
     const lines = [`# HELP ${this.name} ${this.help.replace(/\n/g, " ")}`, `# TYPE ${this.name} histogram`];
-    for (const [k, count] of this.series) {
-      const b = this.buckets.get(k)!;
+    for (const [k, c] of this.cells) {
       const sep = k ? `${k},` : "";
-      MS_BUCKETS.forEach((le, i) => lines.push(`${this.name}_bucket{${sep}le="${le}"} ${b[i]}`));
-      lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${count}`);
-      lines.push(`${this.name}_sum${k ? `{${k}}` : ""} ${Math.round(this.sums.get(k)! * 1000) / 1000}`);
-      lines.push(`${this.name}_count${k ? `{${k}}` : ""} ${count}`);
+      MS_BUCKETS.forEach((le, i) => lines.push(`${this.name}_bucket{${sep}le="${le}"} ${c.buckets[i]}`));
+      lines.push(`${this.name}_bucket{${sep}le="+Inf"} ${c.count}`);
+      lines.push(`${this.name}_sum${k ? `{${k}}` : ""} ${Math.round(c.sum * 1000) / 1000}`);
+      lines.push(`${this.name}_count${k ? `{${k}}` : ""} ${c.count}`);
     }
     return lines.join("\n");
   }

@@ -168,6 +168,16 @@ export class EphemeralStore {
     }
   }
 
+  /** The instances published into a service, appended to `out` (no generator: the list read's hot path). */
+  collectInstances(serviceKey: string, out: Instance[]): void {
+    const set = this.publishers.get(serviceKey);
+    if (!set) return;
+    for (const id of set) {
+      const list = this.byId.get(id)?.published.get(serviceKey);
+      if (list) for (let k = 0; k < list.length; k++) out.push(list[k]);
+    }
+  }
+
   hasInstances(serviceKey: string): boolean {
     return (this.publishers.get(serviceKey)?.size ?? 0) > 0;
   }

@@ -92,6 +92,9 @@ export function httpClientId(ip: string, port: number, serviceKey: string): stri
   return `${ip}:${port}#true@${serviceKey}`;
 }
 
+/** Joined host lists kept for instance-list answers (query shapes: service × clusters × healthyOnly). */
+const MAX_CACHED_HOST_LISTS = 10_000;
+
 export class NamingService {
   readonly ephemeral = new EphemeralStore();
   readonly persistent: PersistentState;
@@ -318,7 +321,7 @@ export class NamingService {
   /** Every instance of a service with its effective health (probe verdicts applied). */
   instancesOf(key: string): Instance[] {
     const out: Instance[] = [];
-    for (const [, i] of this.ephemeral.instancesOf(key)) out.push(i);
+    this.ephemeral.collectInstances(key, out);
     const rec = this.persistent.get(key);
     if (rec) {
       const probed = this.probed.get(key);
@@ -340,6 +343,40 @@ export class NamingService {
 
   /** The Nacos ServiceInfo JSON (nacos-protocol.md §3.8). */
   serviceInfo(svc: ServiceId, o: ServiceInfoOptions): Record<string, unknown> {
+    const { info, hosts } = this.serviceInfoParts(svc, o);
+    if (hosts) info.hosts = hosts.map((i) => this.instanceJson(i, svc));
+    return info;
+  }
+
+  /**
+   * The same ServiceInfo as JSON text, with each host's JSON kept per instance value: an instance list
+   * of 50 hosts spent most of its time serialising hosts that had not changed. Instances are values
+   * (replaced, never edited in place), so an object's text never goes stale. `extra` fields are added.
+   */
+  serviceInfoText(svc: ServiceId, o: ServiceInfoOptions, extra: Record<string, unknown> = {}): string {
+    const { info, hosts } = this.serviceInfoParts(svc, o);
+    const rest = JSON.stringify({ ...info, ...extra });
+    if (!hosts) return rest;
+    // The joined list is kept too, per query shape, while the same instance values are selected.
+    const shape = `${serviceKey(svc)}\u0000${o.clusters}\u0000${o.healthyOnly}`;
+    const last = this.hostLists.get(shape);
+    if (last && last.hosts.length === hosts.length && last.hosts.every((h, k) => h === hosts[k])) return `{"hosts":[${last.text}],${rest.slice(1)}`;
+    const texts: string[] = [];
+    for (const i of hosts) {
+      let t = this.hostTexts.get(i);
+      if (t === undefined) this.hostTexts.set(i, (t = JSON.stringify(this.instanceJson(i, svc))));
+      texts.push(t);
+    }
+    const text = texts.join(",");
+    if (this.hostLists.size >= MAX_CACHED_HOST_LISTS) this.hostLists.clear(); // bounded; refilled by what is read
+    this.hostLists.set(shape, { hosts, text });
+    return `{"hosts":[${text}],${rest.slice(1)}`;
+  }
+
+  private readonly hostTexts = new WeakMap<Instance, string>();
+  private readonly hostLists = new Map<string, { hosts: readonly Instance[]; text: string }>();
+
+  private serviceInfoParts(svc: ServiceId, o: ServiceInfoOptions): { info: Record<string, unknown>; hosts?: readonly Instance[] } {
     const key = serviceKey(svc);
     const clusters = o.clusters.split(",").map((c) => c.trim()).filter(Boolean);
     const sel = this.select(key, clusters, o.healthyOnly);
@@ -348,18 +385,13 @@ export class NamingService {
       groupName: svc.group,
       clusters: o.clusters,
       cacheMillis: CACHE_MILLIS,
-      hosts: sel.hosts.map((i) => this.instanceJson(i, svc)),
       lastRefTime: this.clock.now(),
       checksum: "",
       allIPs: false,
       reachProtectionThreshold: sel.reachProtectionThreshold,
-      valid: true,
+      valid: !o.omitHosts,
     };
-    if (o.omitHosts) {
-      delete info.hosts;
-      info.valid = false;
-    }
-    return info;
+    return { info, hosts: o.omitHosts ? undefined : sel.hosts };
   }
 
   /** Finds an instance by ip, port and (if given) cluster. */

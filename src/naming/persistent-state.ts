@@ -114,18 +114,22 @@ export class PersistentState {
       case "instance.patch": {
         const i = rec?.instances.get(`${cmd.ip}:${cmd.port}`);
         if (!i || i.clusterName !== cmd.cluster) return { ok: false, status: 400, message: `instance not exist: ${cmd.ip}:${cmd.port}` };
-        if (cmd.weight !== undefined) i.weight = cmd.weight;
-        if (cmd.enabled !== undefined) i.enabled = cmd.enabled;
-        if (cmd.metadata !== undefined) i.metadata = { ...cmd.metadata };
+        // Instances are values: replaced, never edited in place (readers cache their JSON per object).
+        rec!.instances.set(`${cmd.ip}:${cmd.port}`, {
+          ...i,
+          weight: cmd.weight ?? i.weight,
+          enabled: cmd.enabled ?? i.enabled,
+          metadata: cmd.metadata !== undefined ? { ...cmd.metadata } : i.metadata,
+        });
         return OK_CHANGED;
       }
       case "instance.metadata": {
         let changed = false;
-        for (const i of rec?.instances.values() ?? []) {
+        for (const [addr, i] of rec?.instances ?? []) {
           if (!refersTo(cmd.targets, i)) continue;
           const next = editMetadata(i.metadata, cmd.set, cmd.remove);
           if (next === i.metadata) continue;
-          i.metadata = next;
+          rec!.instances.set(addr, { ...i, metadata: next }); // replacing a value of the map being iterated is safe
           changed = true;
         }
         return changed ? OK_CHANGED : OK_SAME;

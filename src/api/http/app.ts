@@ -1,19 +1,17 @@
 /**
- * The HTTP application: itty-router 5 (IttyRouter, the lightest; v6 ships broken types) over the light
- * request of the net port. Every route module adds its routes here; this file adds access logging, the
- * error boundary (a throwing handler is a 500 with its message, never a crash), 413 for oversized
- * bodies and Nacos-style answers for unmapped paths.
+ * The HTTP application: the router (router.ts) over the light request of the net port. Every route
+ * module adds its routes here; this file adds the guard, access logging, latency accounting, the error
+ * boundary (a throwing handler is a 500 with its message, never a crash), 413 for oversized bodies and
+ * Nacos-style answers for unmapped paths.
  */
-import { type IRequest, IttyRouter } from "itty-router";
 import type { Clock } from "../../ports/clock.ts";
 import type { Log } from "../../ports/log.ts";
 import type { HttpHandler, HttpRequest, HttpResponse } from "../../ports/net.ts";
 import { springError, text } from "./respond.ts";
 import { metrics } from "../../lib/metrics.ts";
+import { type Method, type RouteHandler, Router } from "./router.ts";
 
-export type RoutedRequest = HttpRequest & { params: Record<string, string> };
-export type RouteHandler = (req: RoutedRequest) => Promise<HttpResponse> | HttpResponse;
-export type Method = "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD";
+export type { Method, RoutedRequest, RouteHandler } from "./router.ts";
 
 export interface HttpRoutes {
   add(method: Method | "ALL", path: string, handler: RouteHandler): void;
@@ -33,22 +31,25 @@ export interface HttpApp {
 export type HttpGuard = (req: HttpRequest) => Promise<HttpResponse | undefined>;
 
 export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean; guard: () => HttpGuard | undefined }): HttpApp {
-  const router = IttyRouter<IRequest, [], HttpResponse | undefined>();
-  const routes: HttpRoutes = {
-    add(method, path, handler) {
-      const fn = (r: IRequest) => handler(r as unknown as RoutedRequest);
-      if (method === "ALL") router.all(path, fn);
-      else router[method.toLowerCase() as "get"](path, fn);
-    },
-  };
+  const router = new Router();
+  const routes: HttpRoutes = { add: (method, path, handler) => router.add(method, path, handler) };
 
   const latency = metrics.histogram("tnacos_http_request_duration_ms", "HTTP request time (ms), by route pattern and status class");
+  // One observer per route and status class: the label key is built once, not on every request.
+  const observers = [0, 1, 2, 3, 4, 5].map(() => new Map<string, (ms: number) => void>());
+  const observe = (route: string, status: number, ms: number) => {
+    const statusClass = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+    const byRoute = observers[statusClass];
+    let o = byRoute.get(route);
+    if (!o) byRoute.set(route, (o = latency.observer({ route, status: `${statusClass}xx` }))); // routes are a fixed set
+    o(ms);
+  };
   const handler: HttpHandler = async (req) => {
     const started = opts.clock.monotonic();
     let res: HttpResponse;
     try {
       const guard = opts.guard();
-      res = (guard ? await guard(req) : undefined) ?? (await router.fetch(req as unknown as IRequest)) ?? notMapped(req, opts.clock.now());
+      res = (guard ? await guard(req) : undefined) ?? (await router.fetch(req)) ?? notMapped(req, opts.clock.now());
     } catch (e) {
       const err = e as Error;
       if (err?.name === "BodyTooLarge") {
@@ -63,7 +64,7 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
       }
     }
     // The route pattern (not the path) keeps the label set small; refusals before routing have none.
-    latency.observe(opts.clock.monotonic() - started, { route: (req as unknown as { route?: string }).route ?? "unrouted", status: `${Math.floor(res.status / 100)}xx` });
+    observe((req as unknown as { route?: string }).route ?? "unrouted", res.status, opts.clock.monotonic() - started);
     if (opts.accessLog) {
       // Credentials in a query string (accessToken, the Node SDK's password) never reach the log.
       const path = req.url.slice(req.url.indexOf("/", 8)).replace(SECRET_PARAMS, "$1=***");
@@ -71,7 +72,7 @@ export function createHttpApp(opts: { log: Log; clock: Clock; accessLog: boolean
     }
     return res;
   };
-  const dispatch = async (req: HttpRequest) => (await router.fetch(req as unknown as IRequest)) ?? undefined;
+  const dispatch = async (req: HttpRequest) => (await router.fetch(req)) ?? undefined;
   return { routes, handler, dispatch };
 }
 

@@ -9,6 +9,7 @@ import type { GrpcListeners } from "../../config/grpc-listeners.ts";
 import { nacosGroupKey } from "../../config/keys.ts";
 import type { ConfigService, PublishInput } from "../../config/service.ts";
 import { ConfigParamError } from "../../config/validate.ts";
+import { httpDate } from "./http-date.ts";
 import { metrics } from "../../lib/metrics.ts";
 import type { Log } from "../../ports/log.ts";
 import type { HttpRequest, HttpResponse } from "../../ports/net.ts";
@@ -152,14 +153,23 @@ function v1Get(deps: ConfigRouteDeps, req: HttpRequest, p: Params): HttpResponse
       : null;
     return json(200, { code: 200, message: "query beta ok", data });
   }
-  const served = service.get(key, { clientIp: clientIp(req), tag: p.trimmed("tag"), vipTag: req.header("vipserver-tag") });
+  // The client's address and the vip tag matter only to configs with a beta or tags: read on demand.
+  const served = service.get(key, {
+    get clientIp() {
+      return clientIp(req);
+    },
+    tag: p.trimmed("tag"),
+    get vipTag() {
+      return req.header("vipserver-tag");
+    },
+  });
   if (!served) return text(404, "config data not exist\n", NO_CACHE);
   const headers: Record<string, string> = {
     ...NO_CACHE,
     "content-type": mimeOf(served.type),
     "Config-Type": served.type,
     "Content-MD5": served.md5,
-    "Last-Modified": new Date(served.lastModified).toUTCString(),
+    "Last-Modified": httpDate(served.lastModified),
     ...encKey(served.encryptedDataKey),
   };
   if (served.beta) headers.isBeta = "true";

@@ -17,6 +17,7 @@ import type { NamingRuntime } from "../../naming/runtime.ts";
 import { applySwitch } from "../../naming/switches.ts";
 import type { HttpRequest } from "../../ports/net.ts";
 import type { Params } from "./params.ts";
+import { JsonText } from "./respond.ts";
 
 export type Face = "v1" | "v2";
 
@@ -119,7 +120,7 @@ export function pushableAgent(agent: string): boolean {
 }
 
 /** GET instance/list: the ServiceInfo with a grouped name; `udpPort` + `clientIP` subscribe a 1.x client. */
-export function listInstances(rt: NamingRuntime, p: Params, req: HttpRequest, face: Face): Record<string, unknown> {
+export function listInstances(rt: NamingRuntime, p: Params, req: HttpRequest, face: Face): JsonText {
   const svc = serviceFrom(p, face);
   const clusters = p.get("clusters") ?? p.get("clusterName") ?? "";
   checkClusterList(clusters);
@@ -135,9 +136,7 @@ export function listInstances(rt: NamingRuntime, p: Params, req: HttpRequest, fa
       app: p.trimmed("app") ?? "unknown", refreshedAtMs: rt.clock.monotonic(),
     });
   }
-  const info = rt.naming.serviceInfo(svc, { clusters, healthyOnly, groupedName: true });
-  info.dom = info.name;
-  return info;
+  return new JsonText(rt.naming.serviceInfoText(svc, { clusters, healthyOnly, groupedName: true }, { dom: groupedName(svc.group, svc.name) }));
 }
 
 export interface BeatAnswer {

@@ -57,8 +57,7 @@ export class Params {
     const p = new Params();
     const q = req.url.indexOf("?");
     if (q >= 0) p.addAll(req.url.slice(q + 1));
-    const ct = req.header("content-type") ?? "";
-    if (req.method !== "GET" && req.method !== "HEAD" && ct.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
+    if (req.method !== "GET" && req.method !== "HEAD" && (req.header("content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded")) {
       p.addAll(await req.text());
     }
     return p;

@@ -8,12 +8,21 @@ export function text(status: number, body: string, headers: Record<string, strin
   return { status, headers: { "content-type": TEXT_TYPE, ...headers }, body };
 }
 
+/** JSON already serialised (an answer built from cached parts): json() and v2ok() send it as it is. */
+export class JsonText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
 export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: JSON.stringify(value) };
+  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: value instanceof JsonText ? value.text : JSON.stringify(value) };
 }
 
 /** Nacos v2 envelope: success has code 0. */
 export function v2ok(data: unknown): HttpResponse {
+  if (data instanceof JsonText) return json(200, new JsonText(`{"code":0,"message":"success","data":${data.text}}`));
   return json(200, { code: 0, message: "success", data });
 }
 
