@@ -118,7 +118,7 @@ export class Histogram extends Metric {
   /** The sum of every observation over all label sets (with total(), the mean). */
   sumTotal(): number {
     let t = 0;
-    for (const v of this.sums.values()) t += v;
+    for (const c of this.cells.values()) t += c.sum;
     return t;
   }
 
