@@ -24,6 +24,7 @@ import { addMetricsRoutes, collectConnectionMetrics, collectRaftMetrics } from "
 import { setMaxParams } from "./api/http/params.ts";
 import { createReplication } from "./replication.ts";
 import { H2PeerTransport, PEER_PATH } from "./cluster/h2-peer-transport.ts";
+import { addConsoleMonitor } from "./console/monitor.ts";
 import { addConsoleForward } from "./console/forward.ts";
 import { addNoLoginConsole, consoleHandler } from "./console/listener.ts";
 import { consoleError } from "./console/answers.ts";
@@ -63,6 +64,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     guard: () => guards.console ?? (async () => consoleError(503, "SYSTEM_ERROR", "console auth is not installed")),
   });
   addConsoleForward(consoleApp.routes, http);
+  addConsoleMonitor(consoleApp.routes, platform.clock, settings.enableMetrics);
   if (settings.enableNoAuthConsole) addNoLoginConsole(http.routes, consoleApp);
   const kv = platform.kv(settings.dataDir);
   const transport = new H2PeerTransport({

@@ -29,16 +29,25 @@ function encode(p: Params): string {
   return u.toString();
 }
 
-async function call(method: string, path: string, params: Params): Promise<unknown> {
-  const body = method === "GET" || method === "DELETE" ? undefined : encode(params);
-  const url = body === undefined ? `${API}${path}?${encode(params)}` : `${API}${path}`;
+/** A body other than the form of `params` (a JSON list, an upload): `params` then go in the query. */
+export interface Body {
+  data: string | FormData;
+  /** Unset for FormData: the browser writes the multipart boundary itself. */
+  type?: string;
+}
+
+async function call(method: string, path: string, params: Params, given?: Body, asText = false): Promise<unknown> {
+  const form = given !== undefined || method === "GET" || method === "DELETE" ? undefined : encode(params);
+  const url = form === undefined ? `${API}${path}?${encode(params)}` : `${API}${path}`;
+  const type = given ? given.type : form !== undefined ? "application/x-www-form-urlencoded" : undefined;
   const r = await fetch(url, {
-    method, body, credentials: "same-origin",
-    headers: body === undefined ? {} : { "content-type": "application/x-www-form-urlencoded" },
+    method, body: given?.data ?? form, credentials: "same-origin",
+    headers: type ? { "content-type": type } : {},
   });
   const raw = await r.text();
   let parsed: unknown = raw;
-  if ((r.headers.get("content-type") ?? "").includes("json")) {
+  // A config's content is served with its type's mime (JSON configs as application/json): keep it text.
+  if (!(asText && r.ok) && (r.headers.get("content-type") ?? "").includes("json")) {
     try {
       parsed = JSON.parse(raw);
     } catch {
@@ -63,8 +72,18 @@ export async function own<T>(method: string, path: string, params: Params = {}):
 }
 
 /** A forwarded OpenAPI operation, `path` as on the SDK port (e.g. /nacos/v1/cs/configs). */
-export function nacos<T>(method: string, path: string, params: Params = {}): Promise<T> {
-  return call(method, path, params) as Promise<T>;
+export function nacos<T>(method: string, path: string, params: Params = {}, body?: Body): Promise<T> {
+  return call(method, path, params, body) as Promise<T>;
+}
+
+/** A forwarded GET answered as text whatever its content type (a config's content). */
+export function nacosText(path: string, params: Params = {}): Promise<string> {
+  return call("GET", path, params, undefined, true) as Promise<string>;
+}
+
+/** The URL of a forwarded GET (a download the browser saves itself, e.g. the export zip). */
+export function nacosUrl(path: string, params: Params): string {
+  return `${API}${path}?${encode(params)}`;
 }
 
 export interface Page<T> {

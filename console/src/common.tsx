@@ -64,6 +64,20 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
   );
 }
 
+/** The end of a form in a modal: its error, what it did (if done), cancel (close once done) and submit. */
+export function FormFooter(props: { error?: string; done?: string; onClose: () => void; submit: string; testid: string }) {
+  return (
+    <>
+      <ErrorLine error={props.error} />
+      {props.done && <p class="ok" data-testid="transfer-result">{props.done}</p>}
+      <div class="buttons">
+        <button type="button" onClick={props.onClose}>{props.done ? t("close") : t("cancel")}</button>
+        <button type="submit" class="primary" data-testid={props.testid}>{props.submit}</button>
+      </div>
+    </>
+  );
+}
+
 export interface Namespace {
   namespace: string;
   namespaceShowName: string;

@@ -12,6 +12,7 @@ import { ServiceDetail, Services } from "./pages/services.tsx";
 import { Namespaces } from "./pages/namespaces.tsx";
 import { Users } from "./pages/users.tsx";
 import { Cluster } from "./pages/cluster.tsx";
+import { Monitor } from "./pages/monitor.tsx";
 import "./style.css";
 
 function App() {
@@ -39,7 +40,7 @@ function App() {
   }
   const nav = [
     ["/configs", t("configs")], ["/services", t("services")], ["/namespaces", t("namespaces")],
-    ...(me.admin ? [["/users", t("users")], ["/cluster", t("cluster")]] : []),
+    ...(me.admin ? [["/users", t("users")], ["/cluster", t("cluster")]] : []), ["/monitor", t("monitor")],
   ];
   const page = () => {
     switch (loc.path) {
@@ -57,6 +58,8 @@ function App() {
         return <Users me={me} onPasswordChanged={() => flagDefault(false)} />;
       case "/cluster":
         return <Cluster />;
+      case "/monitor":
+        return <Monitor />;
       default:
         return <Configs me={me} />;
     }

@@ -40,7 +40,13 @@ export type AuthCommand =
   | { op: "grant.add"; grant: Grant }
   | { op: "grant.remove"; grant: Grant }
   /** The token signing key, made once by the first leader: tokens then verify on every node. */
-  | { op: "secret.init"; secret: string };
+  | { op: "secret.init"; secret: string }
+  /**
+   * A logged-out token, refused on every node until it would have expired anyway. `digest` is the
+   * token's SHA-256 (the log holds no usable token); `exp` its expiry and `now` the proposer's clock,
+   * both in epoch seconds: apply drops entries expired at `now`, so every node drops the same ones.
+   */
+  | { op: "token.revoke"; digest: string; exp: number; now: number };
 
 export type AuthResult = { ok: true } | { ok: false; status: number; message: string };
 

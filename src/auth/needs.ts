@@ -15,7 +15,7 @@ export type Need =
 
 // rnacos/(…): the console on the HTTP port with RNACOS_ENABLE_NO_AUTH_CONSOLE (routed only then).
 const PUBLIC = /^\/(rnacos\/($|index\.html$|assets\/|api\/console\/)|health|metrics|nacos\/metrics|rnacos\/metrics|rnacos\/backup$|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
-const ADMIN = /^\/nacos\/(v1\/auth\/(users|roles|permissions)|v1\/raft\/|v1\/core\/|v2\/core\/|v1\/ns\/operator\/switches)/;
+const ADMIN = /^\/nacos\/(v1\/auth\/(users|roles|permissions)|v3\/auth\/(user|role|permission)|v1\/raft\/|v1\/core\/|v2\/core\/|v1\/ns\/operator\/switches)/;
 
 /** Open to anyone whatever its parameters: guards skip reading the body of these. */
 export function isPublicPath(path: string): boolean {
@@ -25,10 +25,11 @@ export function isPublicPath(path: string): boolean {
 /** HTTP: `get` reads a parameter (query or form). */
 export function httpNeed(method: string, path: string, get: (name: string) => string | undefined): Need {
   if (isPublicPath(path)) return { kind: "public" };
-  if (ADMIN.test(path)) return method === "GET" && !path.startsWith("/nacos/v1/auth/") ? { kind: "user" } : { kind: "admin" };
+  if (ADMIN.test(path)) return method === "GET" && !/^\/nacos\/v[13]\/auth\//.test(path) ? { kind: "user" } : { kind: "admin" };
   const write = method !== "GET" && method !== "HEAD";
   if (/^\/nacos\/v[12]\/cs\//.test(path)) {
-    if (path.endsWith("/configs/listener")) return { kind: "resources", action: "r", resources: listenerResources(get("Listening-Configs") ?? "") };
+    // POST is the long poll (its keys in the body); GET asks who listens to one config.
+    if (path.endsWith("/configs/listener") && method !== "GET") return { kind: "resources", action: "r", resources: listenerResources(get("Listening-Configs") ?? "") };
     if (method === "POST" && path === "/nacos/v1/cs/configs") {
       // Import writes into `namespace`; clone into `tenant`, from sources picked by id anywhere.
       if (get("import") === "true") return { kind: "resources", action: "w", resources: [{ namespace: get("namespace") ?? "", group: "*", name: "*" }] };

@@ -48,7 +48,7 @@ export class AuthService {
   private readonly signer = new TokenSigner();
   /** `user\u0001password\u0001hash` digests that bcrypt accepted (a bcrypt check costs ~70 ms). */
   private readonly goodPasswords = new Set<string>();
-  private readonly goodTokens = new Map<string, { username: string; exp: number }>();
+  private readonly goodTokens = new Map<string, { username: string; exp: number; digest: string }>();
   private readonly attempts = new Map<string, { minute: number; count: number }>();
   private bootstrapping: Promise<void> | undefined;
 
@@ -64,6 +64,7 @@ export class AuthService {
         this.goodPasswords.clear();
         for (const [t, v] of this.goodTokens) if (v.username === cmd.username) this.goodTokens.delete(t);
       }
+      if (cmd.op === "token.revoke") for (const [t, v] of this.goodTokens) if (v.digest === cmd.digest) this.goodTokens.delete(t);
     };
   }
 
@@ -103,7 +104,8 @@ export class AuthService {
     if (!id) throw new AuthError(403, "user not found!");
     if (this.state.secret === "") throw new AuthError(503, "auth is not initialised yet (no raft leader?); retry");
     const exp = Math.floor(this.clock.now() / 1000) + ttlSec;
-    const accessToken = await this.signer.sign(this.state.secret, { sub: username, exp });
+    // jti: two logins of one user in the same second are two sessions (one logout must not end both).
+    const accessToken = await this.signer.sign(this.state.secret, { sub: username, exp, jti: newSecret().slice(0, 16) });
     return { accessToken, tokenTtl: ttlSec, globalAdmin: id.roles.has(ROLE_ADMIN), username };
   }
 
@@ -119,9 +121,23 @@ export class AuthService {
     if (this.state.secret === "") return undefined;
     const c = await this.signer.verify(this.state.secret, token);
     if (!c || c.exp <= now || !this.state.users.has(c.sub)) return undefined;
+    const d = await digest(token);
+    if (this.state.revoked.has(d)) return undefined; // logged out (on any node)
     if (this.goodTokens.size >= CACHE_LIMIT) this.goodTokens.clear();
-    this.goodTokens.set(token, { username: c.sub, exp: c.exp });
+    this.goodTokens.set(token, { username: c.sub, exp: c.exp, digest: d });
     return this.identity(c.sub);
+  }
+
+  /**
+   * Logs a token out on every node: a revocation through the auth log, kept until the token expires.
+   * False when there was nothing to revoke (unknown, forged or expired token).
+   */
+  async revoke(token: string): Promise<boolean> {
+    if (this.state.secret === "") return false;
+    const c = await this.signer.verify(this.state.secret, token);
+    const now = Math.floor(this.clock.now() / 1000);
+    if (!c || c.exp <= now) return false;
+    return this.propose({ op: "token.revoke", digest: await digest(token), exp: c.exp, now });
   }
 
   /** username + password as sent with a request (the Node SDK's way), or undefined. */

@@ -2,7 +2,7 @@
  * The auth tables as a replicated state machine (one Raft log with everything persistent): users with
  * bcrypt hashes, role bindings, grants, and the token signing secret. Hashes are made by the proposing
  * node, so apply is deterministic. Rows: `auth/u/<user>`, `auth/r/<role>\u0001<user>`, `auth/g/<role>\u0001<resource>\u0001<action>`,
- * `auth/secret`.
+ * `auth/secret`, `auth/x/<token digest>` (a logged-out token and its expiry).
  */
 import type { Applied, StateMachine } from "../consensus/proposer.ts";
 import type { Kv, KvOp } from "../ports/kv.ts";
@@ -13,6 +13,13 @@ const USER = "auth/u/";
 const ROLE = "auth/r/";
 const GRANT = "auth/g/";
 const SECRET = "auth/secret";
+const REVOKED = "auth/x/";
+/**
+ * Logged-out tokens held at most. Entries leave when their token expires (console sessions live
+ * RNACOS_CONSOLE_LOGIN_TIMEOUT); past this many live ones a logout is refused rather than an older
+ * revocation dropped, which would bring its token back to life.
+ */
+export const REVOKED_LIMIT = 10_000;
 
 const ok: AuthResult = { ok: true };
 const refuse = (status: number, message: string): AuthResult => ({ ok: false, status, message });
@@ -24,6 +31,8 @@ export class AuthState implements StateMachine<AuthCommand, AuthResult> {
   /** role → grants */
   readonly grants = new Map<string, Grant[]>();
   secret = "";
+  /** token digest → expiry (epoch seconds) */
+  readonly revoked = new Map<string, number>();
   /** Told after every applied change (caches of verified passwords drop what changed). */
   onChange: (cmd: AuthCommand) => void = () => undefined;
 
@@ -40,6 +49,7 @@ export class AuthState implements StateMachine<AuthCommand, AuthResult> {
     this.users.clear();
     this.roles.clear();
     this.grants.clear();
+    this.revoked.clear();
     this.secret = "";
     for (const [k, v] of await kv.scan({ gte: PREFIX, lt: "auth0" })) {
       if (k === SECRET) this.secret = String(v);
@@ -48,6 +58,7 @@ export class AuthState implements StateMachine<AuthCommand, AuthResult> {
         const [role, user] = k.slice(ROLE.length).split("\u0001");
         this.bind(user, role);
       } else if (k.startsWith(GRANT)) this.addGrant(JSON.parse(String(v)) as Grant);
+      else if (k.startsWith(REVOKED)) this.revoked.set(k.slice(REVOKED.length), Number(v));
     }
   }
 
@@ -111,12 +122,31 @@ export class AuthState implements StateMachine<AuthCommand, AuthResult> {
         list.splice(i, 1);
         return { result: ok, ops: [{ type: "del", key: grantKey(g) }] };
       }
+      case "token.revoke": {
+        // Counted over live entries only: a node that reloaded expired rows from its kv decides alike.
+        let live = 0;
+        for (const exp of this.revoked.values()) if (exp > cmd.now) live++;
+        if (!this.revoked.has(cmd.digest) && live >= REVOKED_LIMIT) {
+          return { result: refuse(429, `too many logged-out sessions (${REVOKED_LIMIT}) not yet expired`), ops: [] };
+        }
+        const ops: KvOp[] = [];
+        for (const [d, exp] of this.revoked) {
+          if (exp > cmd.now) continue;
+          this.revoked.delete(d);
+          ops.push({ type: "del", key: REVOKED + d });
+        }
+        this.revoked.set(cmd.digest, cmd.exp);
+        ops.push({ type: "set", key: REVOKED + cmd.digest, value: String(cmd.exp) });
+        return { result: ok, ops };
+      }
       case "secret.init": {
         if (this.secret !== "") return { result: refuse(409, "the token secret is already set"), ops: [] };
         this.secret = cmd.secret;
         return { result: ok, ops: [{ type: "set", key: SECRET, value: cmd.secret }] };
       }
     }
+    // A command of a newer version (a rolling upgrade): refused alike on every node of this version.
+    return { result: refuse(400, `unknown auth command ${(cmd as { op: string }).op}`), ops: [] };
   }
 
   private bind(user: string, role: string): void {

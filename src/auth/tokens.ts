@@ -13,6 +13,8 @@ export interface TokenClaims {
   sub: string;
   /** expiry, seconds since the epoch */
   exp: number;
+  /** a random id: each login its own token, so a logout (a revocation of one token) ends one session */
+  jti?: string;
 }
 
 export class TokenSigner {

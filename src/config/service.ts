@@ -63,6 +63,8 @@ export interface SearchInput {
   appName?: string;
   configTags?: string;
   types?: string;
+  /** Nacos's `config_detail`: matched against the content like dataId and group are. */
+  content?: string;
   pageNo: number;
   pageSize: number;
 }
@@ -194,7 +196,8 @@ export class ConfigService {
       if (pattern === undefined || pattern === "") return true;
       if (s.mode === "accurate") return pattern === value;
       if (pattern.includes("*")) {
-        const re = new RegExp(`^${pattern.split("*").map(escapeRe).join(".*")}$`);
+        // "s": a content pattern spans lines.
+        const re = new RegExp(`^${pattern.split("*").map(escapeRe).join(".*")}$`, "s");
         return re.test(value);
       }
       return value.includes(pattern);
@@ -203,7 +206,7 @@ export class ConfigService {
     const types = (s.types ?? "").split(",").map((t) => t.trim()).filter(Boolean);
     const all: ConfigItem[] = [];
     for (const c of this.state.configs.values()) {
-      if (c.tenant !== tenant || !match(s.dataId, c.dataId) || !match(s.group, c.group)) continue;
+      if (c.tenant !== tenant || !match(s.dataId, c.dataId) || !match(s.group, c.group) || !match(s.content, c.content)) continue;
       if (s.appName && c.appName !== s.appName) continue;
       if (tags.length > 0 && !tags.some((t) => c.configTags.split(",").includes(t))) continue;
       if (types.length > 0 && !types.includes(c.type)) continue;

@@ -123,6 +123,13 @@ export class Histogram extends Metric {
     this.series.set(k, ++c.count);
   }
 
+  /** The sum of every observation over all label sets (with total(), the mean). */
+  sumTotal(): number {
+    let t = 0;
+    for (const c of this.cells.values()) t += c.sum;
+    return t;
+  }
+
   override render(): string {
     const lines = [`# HELP ${this.name} ${this.help.replace(/\n/g, " ")}`, `# TYPE ${this.name} histogram`];
     for (const [k, c] of this.cells) {
@@ -168,6 +175,11 @@ export class MetricsRegistry {
     const made = make();
     this.all.set(name, made);
     return made;
+  }
+
+  /** The metric named `name` if it was registered (readers that must not create one). */
+  find(name: string): Counter | Gauge | Histogram | undefined {
+    return this.all.get(name) as Counter | Gauge | Histogram | undefined;
   }
 
   /** Runs the collectors: gauges read from state take their current values. */

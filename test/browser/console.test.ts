@@ -7,7 +7,8 @@
  * runtime): scripts/test.mjs installs chromium through scripts/browser-deps.sh when it is missing.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
@@ -143,6 +144,113 @@ t("roll it back from history", async (ctx) => {
   assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "app.yaml", group: "DEFAULT_GROUP" }), "server:\n  port: 8080");
 });
 
+t("search by content", async ({ page }) => {
+  await page.click("header >> text=Configurations");
+  await page.fill("[data-testid=search-content]", "port: 80");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+  await page.fill("[data-testid=search-content]", "no-such-text");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("td.muted");
+  assert.is(await page.$("[data-testid=config-app\\.yaml]"), null);
+  await page.fill("[data-testid=search-content]", "");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+});
+
+async function editAndRelease(page: Page, release: "beta" | "tag", target: string, lastDigit: string) {
+  await page.click("[data-testid=config-app\\.yaml] >> text=Edit");
+  await page.waitForFunction(() => document.querySelector(".editor .cm-content")?.textContent?.includes("8080"));
+  await page.selectOption("[data-testid=release]", release);
+  await page.fill(release === "beta" ? "[data-testid=beta-ips]" : "[data-testid=tag-name]", target);
+  await page.click(".editor .cm-content");
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Backspace");
+  await page.keyboard.type(lastDigit);
+  await page.click("[data-testid=review]");
+  await page.waitForSelector("[data-testid=diff] .cm-mergeView");
+  await snap(page, `config-${release}-diff`);
+  await page.click("[data-testid=confirm-publish]");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+}
+
+t("beta release to one IP, then stop it; a tag release", async (ctx) => {
+  const { page } = ctx;
+  const key = { dataId: "app.yaml", group: "DEFAULT_GROUP" };
+  await editAndRelease(page, "beta", "10.9.9.9", "2");
+  const beta = JSON.parse(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, beta: "true" })) as { data: { betaIps: string; content: string } };
+  assert.equal([beta.data.betaIps, beta.data.content], ["10.9.9.9", "server:\n  port: 8082"]);
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", key), "server:\n  port: 8080", "the formal version is untouched");
+  await page.click("[data-testid=config-app\\.yaml] >> text=Edit");
+  await page.waitForSelector("[data-testid=beta-panel] >> text=10.9.9.9");
+  await snap(page, "config-beta-panel");
+  await page.click("[data-testid=stop-beta]");
+  await page.waitForSelector("[data-testid=beta-panel]", { state: "detached" });
+  assert.is((JSON.parse(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, beta: "true" })) as { data: unknown }).data, null);
+  await page.click("text=Back");
+  await editAndRelease(page, "tag", "canary", "3");
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, tag: "canary" }), "server:\n  port: 8083");
+  assert.equal((JSON.parse(await apiGet(ctx, "/nacos/v1/cs/configs", { ...key, show: "all" })) as { tagReleases: string[] }).tagReleases, ["canary"]);
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", key), "server:\n  port: 8080");
+});
+
+t("listener query: a client long-polling the config shows up with its md5", async (ctx) => {
+  const { page } = ctx;
+  const md5 = createHash("md5").update("server:\n  port: 8080").digest("hex");
+  const stop = new AbortController();
+  const poll = fetch(`${ctx.srv.httpUrl}/nacos/v1/cs/configs/listener`, {
+    ...form({ "Listening-Configs": `app.yaml\u0002DEFAULT_GROUP\u0002${md5}\u0001` }), headers: { ...form({}).headers, "Long-Pulling-Timeout": "30000" }, signal: stop.signal,
+  }).catch(() => undefined);
+  try {
+    await page.click("[data-testid=config-app\\.yaml] >> text=Edit");
+    await page.click("[data-testid=show-listeners]");
+    await page.waitForSelector("[data-testid=listeners] >> text=127.0.0.1");
+    assert.match(await page.textContent("[data-testid=listeners] tbody") ?? "", new RegExp(`127\\.0\\.0\\.1${md5}yes`));
+    await snap(page, "config-listeners");
+    await page.click(".modal >> text=Close");
+    await page.click("text=Back");
+  } finally {
+    stop.abort();
+    await poll;
+  }
+});
+
+t("export the namespace as a Nacos zip, import it into another namespace", async (ctx) => {
+  const { page } = ctx;
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export]")]);
+  const zipPath = join(shots, "export.zip");
+  await download.saveAs(zipPath);
+  const bytes = readFileSync(zipPath);
+  assert.is(bytes.subarray(0, 2).toString(), "PK");
+  assert.ok(bytes.includes(Buffer.from("DEFAULT_GROUP/app.yaml")), "the zip names the config");
+  await page.selectOption("[data-testid=namespace]", "ns1");
+  await page.waitForSelector("[data-testid=config-team\\.properties]");
+  await page.click("[data-testid=import]");
+  await page.setInputFiles("[data-testid=import-file]", zipPath);
+  await page.selectOption("[data-testid=policy]", "OVERWRITE");
+  await page.click("[data-testid=confirm-import]");
+  await page.waitForSelector("[data-testid=transfer-result]");
+  assert.match(await page.textContent("[data-testid=transfer-result]") ?? "", /1 written/);
+  await snap(page, "config-import");
+  await page.click(".modal >> text=Close");
+  await page.waitForSelector("[data-testid=config-app\\.yaml]");
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "app.yaml", group: "DEFAULT_GROUP", tenant: "ns1" }), "server:\n  port: 8080");
+});
+
+t("clone a config into another namespace under a new data ID", async (ctx) => {
+  const { page } = ctx;
+  await page.click("[data-testid=config-team\\.properties] [data-testid=clone]");
+  await page.selectOption("[data-testid=clone-target]", "");
+  await page.fill(".modal input[name=dataId]", "team-copy.properties");
+  await page.click("[data-testid=confirm-clone]");
+  await page.waitForSelector("[data-testid=transfer-result]");
+  await snap(page, "config-clone");
+  await page.click(".modal >> text=Close");
+  assert.is(await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "team-copy.properties", group: "G1" }), "k=v");
+  await page.selectOption("[data-testid=namespace]", "");
+});
+
 t("find the registered instance and disable it", async (ctx) => {
   const { page } = ctx;
   await page.click("header >> text=Services");
@@ -160,6 +268,58 @@ t("find the registered instance and disable it", async (ctx) => {
   assert.is(list.list[0].enabled, false);
 });
 
+t("edit the instance's metadata; the service's subscribers are listed", async (ctx) => {
+  const { page } = ctx;
+  // A 1.x-style subscriber: an instance list with a UDP port to push to.
+  const sub = await fetch(`${ctx.srv.httpUrl}/nacos/v1/ns/instance/list?${new URLSearchParams({ serviceName: "orders", udpPort: "45678", clientIP: "127.0.0.1", app: "shop" })}`, {
+    headers: { "User-Agent": "Nacos-Java-Client:v1.4.1" },
+  });
+  assert.is(sub.status, 200);
+  await page.reload();
+  await page.waitForSelector("[data-testid=subscribers] >> text=127.0.0.1:45678");
+  assert.match(await page.textContent("[data-testid=subscribers]") ?? "", /shop/);
+  await page.click("[data-testid=instance-10\\.0\\.0\\.7-8080] [data-testid=edit-metadata]");
+  await page.fill("[data-testid=instance-metadata]", "zone=az1\nversion = 2");
+  await page.click("[data-testid=save-metadata]");
+  await page.waitForSelector("[data-testid=instance-10\\.0\\.0\\.7-8080] >> text=zone=az1");
+  await snap(page, "service-detail");
+  const list = JSON.parse(await apiGet(ctx, "/nacos/v1/ns/catalog/instances", { serviceName: "orders", pageNo: "1", pageSize: "10" })) as { list: { metadata: Record<string, string>; enabled: boolean }[] };
+  assert.equal(list.list[0].metadata, { zone: "az1", version: "2" });
+  assert.is(list.list[0].enabled, false, "the metadata edit keeps the other fields");
+});
+
+t("create a service with threshold, metadata and selector; edit it; delete it", async (ctx) => {
+  const { page } = ctx;
+  await page.click("header >> text=Services");
+  await page.click("[data-testid=create-service]");
+  await page.fill("[data-testid=svc-name]", "billing");
+  await page.fill("[data-testid=svc-threshold]", "0.5");
+  await page.fill("[data-testid=svc-metadata]", "team=pay");
+  await page.selectOption("[data-testid=svc-selector]", "label");
+  await page.fill("[data-testid=svc-expression]", "CONSUMER.label.zone = PROVIDER.label.zone");
+  await page.click("[data-testid=save-service]");
+  await page.waitForSelector("[data-testid=service-billing]");
+  type Svc = { protectThreshold: number; metadata: Record<string, string>; selector: { type: string; expression?: string } };
+  const got = async () => JSON.parse(await apiGet(ctx, "/nacos/v1/ns/service", { serviceName: "billing" })) as Svc;
+  const created = await got();
+  assert.equal([created.protectThreshold, created.metadata, created.selector.type, created.selector.expression],
+    [0.5, { team: "pay" }, "label", "CONSUMER.label.zone = PROVIDER.label.zone"]);
+  await page.click("[data-testid=service-billing] >> text=Instances");
+  await page.waitForSelector("[data-testid=service-facts] >> text=team=pay");
+  await page.click("[data-testid=edit-service]");
+  await page.fill("[data-testid=svc-threshold]", "0.8");
+  await page.click("[data-testid=save-service]");
+  await page.waitForSelector("[data-testid=service-facts] >> text=0.8");
+  assert.is((await got()).protectThreshold, 0.8);
+  await snap(page, "service-edited");
+  page.once("dialog", (d) => void d.accept());
+  await page.click("[data-testid=delete-service]");
+  await page.waitForSelector("[data-testid=create-service]");
+  await page.waitForSelector("[data-testid=service-orders]");
+  assert.is(await page.$("[data-testid=service-billing]"), null);
+  assert.is((await fetch(`${ctx.srv.httpUrl}/nacos/v1/ns/service?serviceName=billing`)).status, 400);
+});
+
 t("namespaces and cluster pages", async ({ page }) => {
   await page.click("header >> text=Namespaces");
   await page.waitForSelector("[data-testid=ns-ns1]");
@@ -168,6 +328,19 @@ t("namespaces and cluster pages", async ({ page }) => {
   await page.waitForSelector("[data-testid=raft]");
   assert.match(await page.textContent("[data-testid=raft]") ?? "", /Leader/);
   await snap(page, "cluster");
+});
+
+t("the monitor page charts request rates and latencies from the server's metrics", async (ctx) => {
+  const { page } = ctx;
+  await page.click("header >> text=Monitor");
+  await page.waitForSelector("[data-testid=monitor-facts]");
+  for (let i = 0; i < 20; i++) await apiGet(ctx, "/nacos/v1/cs/configs", { dataId: "app.yaml", group: "DEFAULT_GROUP" });
+  // Two samples make a rate: a line (M…L…) appears and the legend holds a number.
+  await page.waitForFunction(() => /L/.test(document.querySelector("[data-testid=chart-requests] path")?.getAttribute("d") ?? ""));
+  assert.match(await page.textContent("[data-testid=chart-requests] [data-series=HTTP]") ?? "", /^HTTP: \d/);
+  for (const c of ["latency", "connections", "pushes"]) assert.ok(await page.$(`[data-testid=chart-${c}] svg`), c);
+  assert.match(await page.textContent("[data-testid=monitor-facts]") ?? "", /Services\s*1/, "orders (billing was deleted)");
+  await snap(page, "monitor");
 });
 
 t("create a user with read-only access to one namespace", async ({ page }) => {

@@ -157,6 +157,49 @@ t("config transfer and the new registry routes: export needs read on the namespa
   assert.is((await call(srv, "PUT", "/nacos/v1/ns/instance/metadata/batch", { serviceName: "s", namespaceId: "dev", metadata: "a=1", accessToken: admin })).status, 200);
 });
 
+t("Nacos 3 forms: /nacos/v3/auth/{user,role,permission} answer Result {code: 0, data}, admin only, over the same tables", async ({ srv, admin, reader }) => {
+  const v3 = async (method: string, path: string, params: Record<string, string>, token = admin) => {
+    const r = await call(srv, method, `/nacos/v3/auth/${path}`, { ...params, accessToken: token });
+    return { status: r.status, body: await r.json() as { code: number; message: string; data: unknown } };
+  };
+  const login = await call(srv, "POST", "/nacos/v3/auth/user/login", { username: "admin", password: "Adm1n-secret" });
+  assert.is(login.status, 200);
+  assert.is((await login.json()).username, "admin");
+  assert.equal(await v3("POST", "user", { username: "v3user", password: "v3-pass-word" }), { status: 200, body: { code: 0, message: "success", data: "create user ok!" } });
+  const dup = await v3("POST", "user", { username: "v3user", password: "v3-pass-word" });
+  assert.equal([dup.status, dup.body.message], [409, "user 'v3user' already exist!"]);
+  const list = await v3("GET", "user/list", { pageNo: "1", pageSize: "10", username: "v3", search: "blur" });
+  assert.equal((list.body.data as { pageItems: { username: string }[] }).pageItems.map((u) => u.username), ["v3user"]);
+  const exact = await v3("GET", "user/list", { pageNo: "1", pageSize: "10", username: "v3" });
+  assert.is((exact.body.data as { totalCount: number }).totalCount, 0, "accurate by default");
+  assert.equal((await v3("GET", "user/search", { username: "v3" })).body.data, ["v3user"]);
+  assert.is((await v3("POST", "role", { role: "v3-role", username: "v3user" })).body.data, "add role ok!");
+  assert.equal((await v3("GET", "role/search", { role: "v3-" })).body.data, ["v3-role"]);
+  assert.equal((await v3("GET", "role/list", { pageNo: "1", pageSize: "10", role: "v3-role" })).body.data, {
+    totalCount: 1, pageNumber: 1, pagesAvailable: 1, pageItems: [{ role: "v3-role", username: "v3user" }],
+  });
+  assert.is((await v3("POST", "permission", { role: "v3-role", resource: "dev:*:*", action: "rw" })).status, 200);
+  assert.is((await v3("GET", "permission", { role: "v3-role", resource: "dev:*:*", action: "rw" })).body.data, true);
+  const perms = (await v3("GET", "permission/list", { pageNo: "1", pageSize: "10", role: "v3-role" })).body.data as { pageItems: unknown[] };
+  assert.equal(perms.pageItems, [{ role: "v3-role", resource: "dev:*:*", action: "rw" }]);
+  // The v1 form sees the same tables.
+  const v1 = await (await call(srv, "GET", "/nacos/v1/auth/permissions", { role: "v3-role", accessToken: admin })).json();
+  assert.is(v1.totalCount, 1);
+  assert.is((await v3("PUT", "user", { username: "v3user", newPassword: "another-pass" })).status, 200);
+  assert.is((await call(srv, "POST", "/nacos/v1/auth/login", { username: "v3user", password: "another-pass" })).status, 200);
+  // A non-admin is refused on every form, reads included.
+  for (const [m, p] of [["GET", "user/list"], ["GET", "role/search"], ["POST", "user"], ["DELETE", "permission"]] as const) {
+    assert.is((await call(srv, m, `/nacos/v3/auth/${p}`, { pageNo: "1", pageSize: "1", username: "x", role: "x", accessToken: reader })).status, 403, `${m} ${p}`);
+  }
+  assert.is((await v3("DELETE", "permission", { role: "v3-role", resource: "dev:*:*", action: "rw" })).status, 200);
+  // No username: the role is taken from everyone who holds it.
+  assert.is((await v3("DELETE", "role", { role: "v3-role" })).status, 200);
+  assert.is(((await v3("GET", "role/list", { pageNo: "1", pageSize: "10", role: "v3-role" })).body.data as { totalCount: number }).totalCount, 0);
+  assert.is((await v3("DELETE", "user", { username: "v3user" })).body.data, "delete user ok!");
+  const missing = await v3("POST", "role", { role: "r" });
+  assert.equal([missing.status, missing.body.message], [400, "Parameter 'username' is missing"]);
+});
+
 t("a deleted user's token stops working; passwords and tokens never reach the log", async (ctx) => {
   const { srv, admin, reader } = ctx;
   assert.is((await call(srv, "DELETE", "/nacos/v1/auth/users", { username: "reader", accessToken: admin })).status, 200);

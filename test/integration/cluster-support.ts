@@ -13,22 +13,31 @@ export interface RaftMetrics {
   membership_config: { members: number[]; learners: number[] };
 }
 
+/** Credentials for the Raft metrics of clusters that run with RNACOS_ENABLE_OPEN_API_AUTH (the route then wants a user). */
+let metricsAuth = "";
+export function useMetricsCredentials(username: string, password: string): void {
+  metricsAuth = `?${new URLSearchParams({ username, password })}`;
+}
+
 export async function metrics(s: ServerProcess): Promise<RaftMetrics> {
   try {
-    return (await (await fetch(`${s.httpUrl}/nacos/v1/raft/metrics`)).json()) as RaftMetrics;
+    return (await (await fetch(`${s.httpUrl}/nacos/v1/raft/metrics${metricsAuth}`)).json()) as RaftMetrics;
   } catch (e) {
     // A node that stopped answering: its own last words say why.
     throw new Error(`${s.httpUrl}/nacos/v1/raft/metrics: ${(e as Error).message}; the node's output:\n${s.output().slice(-3000)}`);
   }
 }
 
-/** Node 1 initialises; nodes 2..n join through it (RNACOS_RAFT_JOIN_ADDR) and are promoted to voters. */
-export async function startCluster(n: number, env: Record<string, string> = {}): Promise<ServerProcess[]> {
-  const first = await startServerProcess({ RUST_LOG: "warn", RNACOS_RAFT_NODE_ID: "1", ...env });
+/**
+ * Node 1 initialises; nodes 2..n join through it (RNACOS_RAFT_JOIN_ADDR) and are promoted to voters.
+ * `perNode` adds settings of one node (e.g. its own console port).
+ */
+export async function startCluster(n: number, env: Record<string, string> = {}, perNode: (id: number) => Promise<Record<string, string>> = async () => ({})): Promise<ServerProcess[]> {
+  const first = await startServerProcess({ RUST_LOG: "warn", RNACOS_RAFT_NODE_ID: "1", ...env, ...await perNode(1) });
   const nodes = [first];
   try {
     for (let i = 2; i <= n; i++) {
-      nodes.push(await startServerProcess({ RUST_LOG: "warn", RNACOS_RAFT_NODE_ID: String(i), RNACOS_RAFT_JOIN_ADDR: `127.0.0.1:${first.grpcPort}`, ...env }));
+      nodes.push(await startServerProcess({ RUST_LOG: "warn", RNACOS_RAFT_NODE_ID: String(i), RNACOS_RAFT_JOIN_ADDR: `127.0.0.1:${first.grpcPort}`, ...env, ...await perNode(i) }));
     }
     await waitVoters(nodes, Array.from({ length: n }, (_, i) => i + 1));
     return nodes;

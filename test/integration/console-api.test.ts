@@ -128,15 +128,35 @@ t("a user granted read on one namespace reads it, and nothing else; writes are r
   const list = await reader.call("GET", "/nacos/v1/cs/configs", { search: "blur", dataId: "", group: "", tenant: "ns1" });
   assert.is(list.status, 200, list.text);
   assert.equal((list.body as unknown as { pageItems: { dataId: string }[] }).pageItems.map((c) => c.dataId), ["in-ns1"]);
+  const listeners = await reader.call("GET", "/nacos/v1/cs/configs/listener", { dataId: "in-ns1", group: "G", tenant: "ns1" });
+  assert.equal([listeners.status, listeners.body.lisentersGroupkeyStatus], [200, {}], listeners.text);
+  const poll = await reader.call("POST", "/nacos/v1/cs/configs/listener", { "Listening-Configs": "in-ns1\u0002G\u0002\u0002ns1\u0001" });
+  assert.is(poll.status, 404, "the long poll is not a console operation");
   for (const [m, p, q] of [
     ["GET", "/nacos/v1/cs/configs", { search: "blur", dataId: "", group: "", tenant: "" }],
     ["POST", "/nacos/v1/cs/configs", { dataId: "in-ns1", group: "G", content: "y", tenant: "ns1" }],
     ["GET", "/nacos/v1/auth/users", {}],
+    // The listener query is classified by the config it names (it once needed nothing beyond a login).
+    ["GET", "/nacos/v1/cs/configs/listener", { dataId: "app.yaml", group: "G", tenant: "" }],
   ] as const) {
     const r = await reader.call(m, p, q);
     assert.is(r.status, 403, `${m} ${p} ${r.text}`);
     assert.is(r.body.code, "NO_PERMISSION");
   }
+});
+
+t("monitor: the registry's totals as JSON; requests answered since count in", async ({ admin, srv }) => {
+  type M = { at: number; http: { count: number; sumMs: number }; grpcConnections: number; pushes: Record<string, number>; raft: { term: number } };
+  const before = (await admin.call("GET", "/monitor")).body.data as M;
+  for (let i = 0; i < 5; i++) assert.is((await fetch(`${srv.httpUrl}/nacos/v1/ns/service/list?pageNo=1&pageSize=10`)).status, 200);
+  const after = (await admin.call("GET", "/monitor")).body.data as M;
+  assert.ok(after.http.count >= before.http.count + 5, `${before.http.count} -> ${after.http.count}`);
+  assert.ok(after.http.sumMs >= before.http.sumMs);
+  assert.ok(after.at >= before.at);
+  assert.is(after.grpcConnections, 0);
+  assert.equal(Object.keys(after.pushes).sort(), ["acked", "dropped", "failed", "retried"]);
+  assert.ok(after.raft.term >= 1);
+  assert.is((await new ConsoleClient(admin.base).call("GET", "/monitor")).status, 401, "a session is needed");
 });
 
 t("logout ends the session", async ({ url }) => {

@@ -1,16 +1,21 @@
-/** Create or edit one config: CodeMirror editor, then the diff against what is published before publishing. */
+/**
+ * Create or edit one config: CodeMirror editor, then the diff against what is published before
+ * publishing, as the formal version or as a beta / tag release; who listens to it.
+ */
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, type Me, mayIn, nacos } from "../api.ts";
 import { ErrorLine, Modal } from "../common.tsx";
 import { Diff, Editor, TYPES } from "../editor.tsx";
 import { t } from "../i18n.ts";
 import { go, href, type Location } from "../router.ts";
+import { BetaPanel, ListenersModal, type Release, ReleasePicker, releaseParams, releasedContent } from "./config-gray.tsx";
 
 interface ConfigAll {
   content: string;
   type: string;
   desc?: string;
   md5: string;
+  tagReleases?: string[];
 }
 
 export function ConfigEdit(props: { me: Me; loc: Location }) {
@@ -23,7 +28,9 @@ export function ConfigEdit(props: { me: Me; loc: Location }) {
   const [desc, setDesc] = useState("");
   const [published, setPublished] = useState<ConfigAll>();
   const [content, setContent] = useState("");
-  const [review, setReview] = useState(false);
+  const [review, setReview] = useState<{ before: string }>();
+  const [release, setRelease] = useState<Release>({ kind: "formal" });
+  const [listeners, setListeners] = useState(false);
   const [error, setError] = useState<string>();
   const canWrite = mayIn(props.me, tenant, "w");
 
@@ -37,15 +44,20 @@ export function ConfigEdit(props: { me: Me; loc: Location }) {
     }, (e: ApiError) => setError(e.message));
   }, [existing]);
 
+  const ref = { dataId, group, tenant };
+  const startReview = () => releasedContent(ref, release, published?.content ?? "", published?.tagReleases ?? []).then((before) => setReview({ before }), (e: Error) => setError(e.message));
   const publish = async () => {
     try {
-      await nacos("POST", "/nacos/v1/cs/configs", { dataId, group, tenant, content, type, desc, casMd5: published?.md5 });
+      // casMd5 guards the formal version only: a beta or tag release leaves it as it is.
+      const cas = release.kind === "formal" ? published?.md5 : undefined;
+      await nacos("POST", "/nacos/v1/cs/configs", { dataId, group, tenant, content, type, desc, casMd5: cas, ...releaseParams(release) });
       go("/configs");
     } catch (e) {
-      setReview(false);
+      setReview(undefined);
       setError((e as Error).message);
     }
   };
+  const releaseReady = release.kind === "formal" || (release.kind === "beta" ? release.ips.trim() !== "" : release.tag.trim() !== "");
   return (
     <section>
       <h2>{existing ? `${t("edit")}: ${dataId}` : t("create")}</h2>
@@ -59,23 +71,28 @@ export function ConfigEdit(props: { me: Me; loc: Location }) {
         </label>
         <label>{t("description")}<input value={desc} maxLength={256} onInput={(e) => setDesc((e.target as HTMLInputElement).value)} /></label>
       </div>
+      {existing && <BetaPanel config={ref} canWrite={canWrite} />}
+      {canWrite && existing && <ReleasePicker value={release} tags={published?.tagReleases ?? []} onChange={setRelease} />}
       {(published || !existing) && <Editor value={content} type={type} onChange={setContent} readOnly={!canWrite} />}
       <ErrorLine error={error} />
       <div class="buttons">
         <a href={href("/configs")}>{t("back")}</a>
         {existing && <a href={href("/history", { tenant, dataId, group })}>{t("history")}</a>}
-        {canWrite && <button class="primary" data-testid="review" disabled={!dataId || !group} onClick={() => setReview(true)}>{t("reviewDiff")}</button>}
+        {existing && <button data-testid="show-listeners" onClick={() => setListeners(true)}>{t("listeners")}</button>}
+        {canWrite && <button class="primary" data-testid="review" disabled={!dataId || !group || !releaseReady} onClick={startReview}>{t("reviewDiff")}</button>}
       </div>
       {review && (
-        <Modal title={t("diffTitle")} wide onClose={() => setReview(false)}>
-          {published?.content === content && <p class="muted">{t("noChange")}</p>}
-          <Diff before={published?.content ?? ""} after={content} type={type} />
+        <Modal title={release.kind === "formal" ? t("diffTitle") : `${t("diffTitle")}: ${release.kind === "beta" ? t("releaseBeta") : `${t("releaseTag")} ${release.tag}`}`}
+          wide onClose={() => setReview(undefined)}>
+          {review.before === content && <p class="muted">{t("noChange")}</p>}
+          <Diff before={review.before} after={content} type={type} />
           <div class="buttons">
-            <button onClick={() => setReview(false)}>{t("cancel")}</button>
+            <button onClick={() => setReview(undefined)}>{t("cancel")}</button>
             <button class="primary" data-testid="confirm-publish" onClick={publish}>{t("confirmPublish")}</button>
           </div>
         </Modal>
       )}
+      {listeners && <ListenersModal config={ref} md5={published?.md5} onClose={() => setListeners(false)} />}
     </section>
   );
 }

@@ -1,9 +1,13 @@
-/** Services of a namespace with instance counts, and one service's instances: enable/disable, weight. */
+/**
+ * Services of a namespace with instance counts (create, edit, delete), and one service: its settings,
+ * its instances (enable/disable, weight, metadata) and its subscribers.
+ */
 import { useState } from "preact/hooks";
 import { type Me, mayIn, nacos } from "../api.ts";
 import { ErrorLine, Modal, NamespacePicker, Pager, SearchForm, useLoad, useNamespace, useRun } from "../common.tsx";
 import { t } from "../i18n.ts";
-import { href, type Location } from "../router.ts";
+import { go, href, type Location } from "../router.ts";
+import { MetadataModal, ServiceModal, type ServiceDetailAnswer, Subscribers } from "./service-edit.tsx";
 
 interface ServiceRow {
   name: string;
@@ -19,6 +23,8 @@ export function Services(props: { me: Me }) {
   const list = useLoad(() => nacos<{ count: number; serviceList: ServiceRow[] }>("GET", "/nacos/v1/ns/catalog/services", {
     namespaceId: ns, serviceNameParam: q.name, groupNameParam: q.group, pageNo: q.page, pageSize: 20,
   }), [ns, q], ns !== undefined);
+  const [creating, setCreating] = useState(false);
+  const canWrite = ns !== undefined && mayIn(props.me, ns, "w");
   return (
     <section>
       <h2>{t("services")}</h2>
@@ -26,7 +32,12 @@ export function Services(props: { me: Me }) {
         <NamespacePicker list={namespaces} value={ns} onChange={setNs} />
         <SearchForm fields={[{ name: "name", label: t("serviceName"), max: 256, testid: "search-service" }, { name: "group", label: t("groupName"), max: 128 }]}
           onSearch={(v) => setQ({ name: v.name, group: v.group, page: 1 })} />
+        {canWrite && <button class="primary" data-testid="create-service" onClick={() => setCreating(true)}>{t("createService")}</button>}
       </div>
+      {creating && ns !== undefined && <ServiceModal namespaceId={ns} onClose={() => setCreating(false)} onSaved={() => {
+        setCreating(false);
+        list.reload();
+      }} />}
       <ErrorLine error={list.error} />
       <table>
         <thead><tr><th>{t("serviceName")}</th><th>{t("groupName")}</th><th>{t("clusterCount")}</th><th>{t("ipCount")}</th><th>{t("healthyCount")}</th><th>{t("actions")}</th></tr></thead>
@@ -61,21 +72,40 @@ export function ServiceDetail(props: { me: Me; loc: Location }) {
   const q = props.loc.query;
   const svc = { namespaceId: q.get("namespaceId") ?? "", serviceName: q.get("serviceName") ?? "", groupName: q.get("groupName") ?? "DEFAULT_GROUP" };
   const list = useLoad(() => nacos<{ list: InstanceRow[]; count: number }>("GET", "/nacos/v1/ns/catalog/instances", { ...svc, pageNo: 1, pageSize: 500 }), []);
+  const detail = useLoad(() => nacos<ServiceDetailAnswer>("GET", "/nacos/v1/ns/service", svc), []);
   const { error, run } = useRun();
   const [weightOf, setWeightOf] = useState<InstanceRow>();
+  const [metaOf, setMetaOf] = useState<InstanceRow>();
+  const [editing, setEditing] = useState(false);
   const canWrite = mayIn(props.me, svc.namespaceId, "w");
-  const update = (i: InstanceRow, change: { enabled?: boolean; weight?: number }) =>
-    run(() => nacos("PUT", "/nacos/v1/ns/instance", {
+  const put = (i: InstanceRow, change: { enabled?: boolean; weight?: number; metadata?: string }) =>
+    nacos("PUT", "/nacos/v1/ns/instance", {
       ...svc, ip: i.ip, port: i.port, clusterName: i.clusterName, ephemeral: i.ephemeral,
-      weight: change.weight ?? i.weight, enabled: change.enabled ?? i.enabled, metadata: JSON.stringify(i.metadata ?? {}),
-    }).then(list.reload));
+      weight: change.weight ?? i.weight, enabled: change.enabled ?? i.enabled, metadata: change.metadata ?? JSON.stringify(i.metadata ?? {}),
+    }).then(list.reload);
+  const update = (i: InstanceRow, change: { enabled?: boolean; weight?: number }) => run(() => put(i, change));
+  const remove = () => {
+    if (confirm(t("confirmDelete", svc.serviceName))) run(() => nacos("DELETE", "/nacos/v1/ns/service", svc).then(() => go("/services")));
+  };
+  const d = detail.data;
   return (
     <section>
       <h2>{t("instances")}: {svc.serviceName} <span class="muted">({svc.groupName})</span></h2>
-      <div class="buttons"><a href={href("/services")}>{t("back")}</a></div>
-      <ErrorLine error={error ?? list.error} />
+      <div class="buttons">
+        <a href={href("/services")}>{t("back")}</a>
+        {canWrite && d && <button data-testid="edit-service" onClick={() => setEditing(true)}>{t("edit")}</button>}
+        {canWrite && d && <button class="danger" data-testid="delete-service" onClick={remove}>{t("delete")}</button>}
+      </div>
+      {d && (
+        <dl class="facts" data-testid="service-facts">
+          <dt>{t("protectThreshold")}</dt><dd>{d.protectThreshold}</dd>
+          <dt>{t("metadata")}</dt><dd class="meta">{Object.entries(d.metadata ?? {}).map(([k, v]) => `${k}=${v}`).join(", ") || "-"}</dd>
+          <dt>{t("selector")}</dt><dd>{d.selector.type}{d.selector.expression ? `: ${d.selector.expression}` : ""}</dd>
+        </dl>
+      )}
+      <ErrorLine error={error ?? list.error ?? detail.error} />
       <table>
-        <thead><tr><th>{t("ip")}</th><th>{t("port")}</th><th>{t("cluster_")}</th><th>{t("weight")}</th><th>{t("healthy")}</th><th>{t("enabled")}</th><th>{t("ephemeral")}</th><th>Metadata</th><th>{t("actions")}</th></tr></thead>
+        <thead><tr><th>{t("ip")}</th><th>{t("port")}</th><th>{t("cluster_")}</th><th>{t("weight")}</th><th>{t("healthy")}</th><th>{t("enabled")}</th><th>{t("ephemeral")}</th><th>{t("metadata")}</th><th>{t("actions")}</th></tr></thead>
         <tbody>
           {list.data?.list.map((i) => (
             <tr data-testid={`instance-${i.ip}-${i.port}`}>
@@ -85,11 +115,19 @@ export function ServiceDetail(props: { me: Me; loc: Location }) {
               <td class="actions">
                 {canWrite && <button class="link" data-testid="toggle" onClick={() => update(i, { enabled: !i.enabled })}>{i.enabled ? t("disable") : t("enable")}</button>}
                 {canWrite && <button class="link" onClick={() => setWeightOf(i)}>{t("weight")}</button>}
+                {canWrite && <button class="link" data-testid="edit-metadata" onClick={() => setMetaOf(i)}>{t("metadata")}</button>}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <Subscribers svc={svc} />
+      {editing && d && <ServiceModal namespaceId={svc.namespaceId} existing={{ ...svc, ...d }} onClose={() => setEditing(false)} onSaved={() => {
+        setEditing(false);
+        detail.reload();
+      }} />}
+      {metaOf && <MetadataModal title={`${t("metadata")}: ${metaOf.ip}:${metaOf.port}`} value={metaOf.metadata} onClose={() => setMetaOf(undefined)}
+        onSave={(json) => put(metaOf, { metadata: json })} />}
       {weightOf && (
         <Modal title={`${t("weight")}: ${weightOf.ip}:${weightOf.port}`} onClose={() => setWeightOf(undefined)}>
           <form onSubmit={(e) => {

@@ -6,7 +6,7 @@
  */
 import { AuthError, AuthService, type Identity } from "../../auth/service.ts";
 import { AuthState } from "../../auth/state.ts";
-import { type AuthCommand, type AuthResult, type Grant, RESOURCE, ROLE_NAME, USERNAME } from "../../auth/model.ts";
+import type { AuthCommand, AuthResult } from "../../auth/model.ts";
 import { grpcNeed, httpNeed, isPublicPath, type Need } from "../../auth/needs.ts";
 import type { ModuleContext, ServerModule } from "../../module.ts";
 import type { HttpResponse } from "../../ports/net.ts";
@@ -15,6 +15,7 @@ import { Params } from "./params.ts";
 import { pathOf, requestUser, setRequestUser } from "./request-view.ts";
 import { json, text, v2error } from "./respond.ts";
 import { installConsoleAuth } from "./console-auth.ts";
+import { addAuthTableRoutes } from "./auth-tables.ts";
 
 export function createAuthModule(ctx: ModuleContext): ServerModule {
   const { settings, platform } = ctx;
@@ -117,68 +118,7 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
     routes.add("GET", path, login);
   }
 
-  const ok = (message: string) => json(200, { code: 200, message, data: null });
-  const need = (p: Params, name: string, re?: RegExp): string => {
-    const v = p.get(name);
-    if (v === undefined || v === "") throw new AuthError(400, `Parameter '${name}' is missing`);
-    if (re && !re.test(v)) throw new AuthError(400, `invalid ${name}: ${JSON.stringify(v.slice(0, 80))} (expected ${re})`);
-    return v;
-  };
-  const password = (p: Params, name: string): string => {
-    const v = need(p, name);
-    if (v.length > 128) throw new AuthError(400, `${name} is longer than 128 characters`);
-    return v;
-  };
-  const grant = (p: Params): Grant => {
-    const action = need(p, "action");
-    if (action !== "r" && action !== "w" && action !== "rw") throw new AuthError(400, "action must be r, w or rw");
-    return { role: need(p, "role", ROLE_NAME), resource: need(p, "resource", RESOURCE), action };
-  };
-
-  routes.add("GET", "/nacos/v1/auth/users", handle(async (p) => {
-    const filter = p.get("username") ?? "";
-    return json(200, page(p, [...state.users.keys()].sort().filter((u) => u.includes(filter)).map((username) => ({ username, password: null }))));
-  }));
-  routes.add("POST", "/nacos/v1/auth/users", handle(async (p) => {
-    await auth.createUser(need(p, "username", USERNAME), password(p, "password"));
-    return ok("create user ok!");
-  }));
-  routes.add("PUT", "/nacos/v1/auth/users", handle(async (p) => {
-    await auth.setPassword(need(p, "username", USERNAME), password(p, p.has("newPassword") ? "newPassword" : "password"));
-    return ok("update user ok!");
-  }));
-  routes.add("DELETE", "/nacos/v1/auth/users", handle(async (p) => {
-    await auth.propose({ op: "user.delete", username: need(p, "username", USERNAME) });
-    return ok("delete user ok!");
-  }));
-  routes.add("GET", "/nacos/v1/auth/roles", handle(async (p) => {
-    const filter = p.get("username");
-    const rows = [...state.roles].flatMap(([username, roles]) => [...roles].map((role) => ({ role, username })))
-      .filter((r) => !filter || r.username === filter).sort((a, b) => (a.role + a.username < b.role + b.username ? -1 : 1));
-    return json(200, page(p, rows));
-  }));
-  routes.add("POST", "/nacos/v1/auth/roles", handle(async (p) => {
-    await auth.propose({ op: "role.add", role: need(p, "role", ROLE_NAME), username: need(p, "username", USERNAME) });
-    return ok("add role ok!");
-  }));
-  routes.add("DELETE", "/nacos/v1/auth/roles", handle(async (p) => {
-    const username = need(p, "username", USERNAME);
-    await auth.propose({ op: "role.remove", role: need(p, "role", ROLE_NAME), username });
-    return ok(`delete role of user ${username} ok!`);
-  }));
-  routes.add("GET", "/nacos/v1/auth/permissions", handle(async (p) => {
-    const role = p.get("role");
-    const rows = [...state.grants].filter(([r]) => !role || r === role).flatMap(([, gs]) => gs);
-    return json(200, page(p, rows));
-  }));
-  routes.add("POST", "/nacos/v1/auth/permissions", handle(async (p) => {
-    await auth.propose({ op: "grant.add", grant: grant(p) });
-    return ok("add permission ok!");
-  }));
-  routes.add("DELETE", "/nacos/v1/auth/permissions", handle(async (p) => {
-    await auth.propose({ op: "grant.remove", grant: grant(p) });
-    return ok("delete permission ok!");
-  }));
+  addAuthTableRoutes(routes, auth, state);
 
   // A leader is ready once its bootstrap made the token secret and the initial admin, so a client that
   // logs in right after start is not refused. (A follower gets them through the log; a node that has not
@@ -204,9 +144,3 @@ export function createAuthModule(ctx: ModuleContext): ServerModule {
 }
 
 
-/** Nacos's Page: pageNo (from 1), pageSize (at most 500). */
-function page<T>(p: Params, rows: T[]): { totalCount: number; pageNumber: number; pagesAvailable: number; pageItems: T[] } {
-  const pageNo = Math.max(1, Number(p.get("pageNo") ?? 1) || 1);
-  const pageSize = Math.min(500, Math.max(1, Number(p.get("pageSize") ?? 100) || 100));
-  return { totalCount: rows.length, pageNumber: pageNo, pagesAvailable: Math.ceil(rows.length / pageSize), pageItems: rows.slice((pageNo - 1) * pageSize, pageNo * pageSize) };
-}

@@ -84,6 +84,8 @@ export function configAllInfo(c: ConfigItem) {
   return {
     ...configInfo(c), createTime: c.createTime, modifyTime: c.lastModified, createUser: c.createUser, createIp: c.createIp,
     desc: c.desc, use: c.use, effect: c.effect, schema: c.schema, configTags: c.configTags,
+    // Not in Nacos's ConfigAllInfo: the tag releases this config has (the console offers them; an SDK ignores it).
+    tagReleases: Object.keys(c.tags).sort(),
   };
 }
 

@@ -136,7 +136,7 @@ function v1Get(deps: ConfigRouteDeps, req: HttpRequest, p: Params): HttpResponse
   if (search === "accurate" || search === "blur") {
     const page = service.search({
       mode: search, tenant: p.get("tenant"), dataId: p.get("dataId"), group: p.get("group"), appName: p.get("appName"),
-      configTags: p.get("config_tags"), types: p.get("types"), pageNo: intParam(p.get("pageNo"), 1), pageSize: intParam(p.get("pageSize"), 100),
+      configTags: p.get("config_tags"), types: p.get("types"), content: p.get("config_detail"), pageNo: intParam(p.get("pageNo"), 1), pageSize: intParam(p.get("pageSize"), 100),
     });
     return json(200, { ...page, pageItems: page.pageItems.map(configInfo) });
   }

@@ -46,7 +46,10 @@ const NO_LOGIN: Identity = { username: "anonymous", roles: new Set([ROLE_ADMIN])
 export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
   const captchas = new CaptchaStore(d.clock);
   const failures = new Map<string, { hour: number; count: number }>();
-  /** Logged-out tokens until they expire (per node: a token stays valid on other nodes until expiry). */
+  /**
+   * Tokens logged out here while the revocation could not go through the log (no leader, or too many
+   * live revocations): refused on this node at least, until they expire.
+   */
   const loggedOut = new Map<string, number>();
   const hour = () => Math.floor(d.clock.now() / 3_600_000);
   const failedTooOften = (user: string) => {
@@ -123,8 +126,15 @@ export function installConsoleAuth(d: ConsoleAuthDeps): HttpGuard {
   r.add("POST", `${CONSOLE_API}/logout`, async (req) => {
     const s = await session(req);
     if (s && s.token) {
-      if (loggedOut.size >= LIMIT) for (const [t, exp] of loggedOut) if (exp <= d.clock.now()) loggedOut.delete(t);
-      if (loggedOut.size < LIMIT) loggedOut.set(s.token, d.clock.now() + d.ttlSec * 1000);
+      try {
+        // Committed through the log: every node refuses the token once it applies the entry.
+        await d.auth.revoke(s.token);
+      } catch (e) {
+        if (!(e instanceof AuthError)) throw e;
+        d.log.warn("console logout: the session is ended on this node only", { user: s.who.username, reason: e.message });
+        if (loggedOut.size >= LIMIT) for (const [t, exp] of loggedOut) if (exp <= d.clock.now()) loggedOut.delete(t);
+        if (loggedOut.size < LIMIT) loggedOut.set(s.token, d.clock.now() + d.ttlSec * 1000);
+      }
     }
     return consoleOk(null, { "set-cookie": "token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" });
   });
