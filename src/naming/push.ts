@@ -174,10 +174,12 @@ export class PushEngine {
       log.info(`empty-push protection: released (${v.released})`, { service: key, instances: count });
     }
     guard.pushed(key, count);
-    for (const s of subs) this.pushTo(s, key, 0);
+    // One ServiceInfo per shape for the whole round: 1,000 subscribers of a service mostly ask the same.
+    const infos = new Map<string, Record<string, unknown>>();
+    for (const s of subs) this.pushTo(s, key, 0, infos);
   }
 
-  private pushTo(sub: Subscriber, key: string, attempt: number): void {
+  private pushTo(sub: Subscriber, key: string, attempt: number, infos?: Map<string, Record<string, unknown>>): void {
     const { naming, transport, clock, timer, log } = this.deps;
     if (this.stopped || !transport.alive(sub)) return;
     const g = `${sub.id}|${key}`;
@@ -195,8 +197,12 @@ export class PushEngine {
       this.metrics.dropped++;
       return;
     }
-    const svc = naming.idOf(key);
-    const info = naming.serviceInfo(svc, { clusters: sub.clusters, healthyOnly: false, groupedName: sub.kind === "udp" });
+    const shape = `${sub.kind === "udp"}|${sub.clusters}`;
+    let info = infos?.get(shape);
+    if (!info) {
+      info = naming.serviceInfo(naming.idOf(key), { clusters: sub.clusters, healthyOnly: false, groupedName: sub.kind === "udp" });
+      infos?.set(shape, info);
+    }
     const started = clock.monotonic();
     this.unacked.set(g, false);
     this.inflight++;
