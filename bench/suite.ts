@@ -316,6 +316,7 @@ try {
     const leader = await leaderOf(nodes);
     const follower = nodes.find((n) => n !== leader)!;
     await post(`${leader.httpUrl}/nacos/v1/cs/configs`, `dataId=read-key&group=BENCH&content=${VALUE}`);
+    for (let i = 0; i < 50; i++) await post(`${leader.httpUrl}/nacos/v1/ns/instance`, `serviceName=list-bench&ip=10.0.0.${i}&port=8080`);
     const all = pidsOf(nodes);
     const run = (url: string, script: string) => wrk(url, script, { seconds: SECONDS, connections: CONNS, serverPids: all });
     add("clusterPublish", { scenario: "3 nodes: HTTP config publish on the leader (committed by 2 of 3)", tool: "wrk", r: best(() => run(leader.httpUrl, lua.publish)), durable: true, shared: true, seed: "rnacos 1.8k/s" });
@@ -323,6 +324,8 @@ try {
     add("clusterGet", { scenario: "3 nodes: HTTP config get on a follower", tool: "wrk", r: run(follower.httpUrl, lua.get), shared: true });
     add("clusterGrpcPublish", { scenario: "3 nodes: gRPC config publish on the leader", tool: "grpc-unary", r: grpcLoad(leader.grpcPort, "publish", { seconds: SECONDS, connections: CONNS, serverPids: all }), durable: true, shared: true });
     add("clusterRegister", { scenario: "3 nodes: HTTP register on a follower (2 in 3 forwarded to the owner)", tool: "wrk", r: run(follower.httpUrl, lua.register), shared: true });
+    add("clusterList", { scenario: "3 nodes: HTTP instance list (50) on a follower", tool: "wrk", r: run(follower.httpUrl, lua.list), shared: true });
+    add("clusterGrpcHealth", { scenario: "3 nodes: gRPC HealthCheckRequest on a follower", tool: "grpc-unary", r: grpcLoad(follower.grpcPort, "health", { seconds: SECONDS, connections: CONNS, serverPids: all }), shared: true });
     add("clusterGrpcRegister", { scenario: "3 nodes: gRPC register on a follower", tool: "grpc-unary", r: grpcLoad(follower.grpcPort, "register", { seconds: SECONDS, connections: CONNS, serverPids: all }), shared: true });
   }
 } finally {
