@@ -51,6 +51,9 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+/** How long a drained node waits for its SDK clients to answer ConnectResetRequest. */
+const DRAIN_RESET_WAIT_MS = 1_500;
+
 export function createServer(platform: Platform, settings: Settings, log: Log = platform.log(settings.logLevel, settings.gmtOffsetHours)): Server {
   let ready = false;
   const accessLog = log.enabled("info");
@@ -190,12 +193,25 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       });
     },
     stop() {
+      const clustered = () => {
+        try {
+          return replication.host().members().voters.length > 1;
+        } catch {
+          return false; // never started
+        }
+      };
       stopping ??= (async () => {
         ready = false;
         sampler?.stop();
         for (const m of modules) m.drain?.();
         // While peers can still reach us: a leader hands over so writes resume without an election timeout.
         await replication.handOff().catch((e: Error) => log.warn("leadership hand-over failed", { error: e }));
+        // SDK clients go to the other nodes while those still serve (a lone node has nowhere to send them).
+        if (clustered() && connections.count > 0) {
+          const asked = connections.count;
+          const moved = await connections.resetAll(DRAIN_RESET_WAIT_MS);
+          log.info("drain: SDK connections asked to reconnect to another node", { asked, answered: moved });
+        }
         await Promise.all([grpc.stop(), httpListener?.close(), consoleListener?.close()]);
         for (const m of [...modules].reverse()) {
           await m.stop().catch((e: Error) => log.error("module stop failed", { module: m.name, error: e }));

@@ -176,7 +176,7 @@ t("a restarted node loads the registry from its peers before it reports ready", 
   }
 });
 
-t("a rolling restart (SIGTERM): the node says bye, its client re-registers elsewhere with no gap anywhere, its HTTP services move at once", async () => {
+t("a rolling restart (SIGTERM): the node says bye and asks its SDK clients to move; its client re-registers elsewhere with no gap anywhere, its HTTP services move at once", async () => {
   const nodes = await startCluster(3, { ...ENV, TNACOS_DISTRO_GRACE_MS: "5000" });
   const clients: { close(): void }[] = [];
   let watching = true;
@@ -207,6 +207,10 @@ t("a rolling restart (SIGTERM): the node says bye, its client re-registers elsew
     // exited), reconnect to another node and register again. Without the bye, node 3 would announce
     // the closed connection as removed and every node would drop the instance until then.
     assert.is(await n3.stop({ keepData: true }), 0, "node 3 stopped cleanly");
+    // Before going, node 3 asked its SDK connection to move (the SDK then picks the next server).
+    const reset = on3.received.find((m) => m.type === "ConnectResetRequest");
+    assert.ok(reset, `node 3 sent ConnectResetRequest before it stopped; it sent ${on3.received.map((m) => m.type).join(", ")}`);
+    assert.is(reset.body.serverIp, "", "no address: the client's next server");
     const moved = await namingClient(n1.grpcPort);
     clients.push(moved);
     await moved.request("InstanceRequest", { ...svc, type: "registerInstance", instance: inst });

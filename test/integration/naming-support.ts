@@ -15,6 +15,8 @@ export const NAMING_SETUP = {
 export interface NamingClient {
   client: NacosGrpcClient;
   pushes: Msg[];
+  /** Every request the server sent on the stream (pushes, detection, ConnectResetRequest, ...). */
+  received: Msg[];
   request(type: string, body: Record<string, unknown>): Promise<Msg>;
   close(): void;
 }
@@ -27,8 +29,10 @@ export async function namingClient(grpcPort: number, opts: { ack?: boolean } = {
   const first = await stream.incoming.next(5000);
   if (first.type !== "SetupAckRequest") throw new Error(`expected SetupAckRequest, got ${first.type}`);
   const pushes: Msg[] = [];
+  const received: Msg[] = [];
   void (async () => {
     for await (const m of stream.incoming) {
+      if (received.length < 10_000) received.push(m);
       if (m.type === "NotifySubscriberRequest") pushes.push(m);
       if (opts.ack === false) continue;
       const resp = m.type.replace(/Request$/, "Response");
@@ -38,6 +42,7 @@ export async function namingClient(grpcPort: number, opts: { ack?: boolean } = {
   return {
     client,
     pushes,
+    received,
     request: (type, body) => client.unary(type, { module: "naming", ...body }),
     close: () => {
       stream.close();

@@ -159,6 +159,20 @@ export class ConnectionManager {
     this.cancelSweep ??= this.opts.timer.every(this.opts.sweepEveryMs, () => this.sweep());
   }
 
+  /**
+   * Asks every SDK connection to move to another server (ConnectResetRequest with no address: the client
+   * takes the next one of its list) and resolves when each has answered or after `timeoutMs`. A node
+   * being drained calls it while its peers still serve, so clients re-register elsewhere before it goes.
+   */
+  async resetAll(timeoutMs: number): Promise<number> {
+    const asked = [...this.all.values()].filter((c) => c.registered);
+    let moved = 0;
+    await Promise.all(asked.map((conn) =>
+      this.push(conn, "ConnectResetRequest", { module: "internal", serverIp: "", serverPort: "", connectionId: conn.id, headers: {} }, timeoutMs)
+        .then(() => void moved++, () => undefined)));
+    return moved;
+  }
+
   /** Ends every connection (server shutdown). */
   stop(reason: string): void {
     this.cancelSweep?.();
