@@ -119,6 +119,8 @@ interface Row {
   seed?: string;
   /** Several server processes share the cores with the load tool (cluster rows). */
   shared?: boolean;
+  /** Result keys this row is compared with: its ceiling, and etcd's equivalent. */
+  vs?: { ceiling?: string; etcd?: string };
 }
 const rows: Row[] = [];
 const results: Record<string, LoadResult> = {};
@@ -226,11 +228,11 @@ try {
     if (!bestGet || g.rps > bestGet.rps) bestGet = g;
   }
   add("httpCeiling", { scenario: `ceiling: bare HTTP server (${ceilingRuntime})`, tool: "wrk", r: bestCeil! });
-  add("httpGet", { scenario: "HTTP config get (GET /nacos/v1/cs/configs)", tool: "wrk", r: bestGet!, seed: "rnacos 80k/s; Nacos 2.0 14k/s" });
-  add("httpPublish", { scenario: "HTTP config publish (1,000 keys, ~500 B, durable)", tool: "wrk", r: best(() => http(base, lua.publish, pids)), durable: true, seed: "rnacos 15k/s; Nacos 2.0 2.5k/s" });
-  add("httpRegister", { scenario: "HTTP register (POST /nacos/v1/ns/instance)", tool: "wrk", r: best(() => http(base, lua.register, pids)), seed: "rnacos 12k/s" });
-  add("httpBeat", { scenario: "HTTP beat (PUT /nacos/v1/ns/instance/beat, 5,000 instances)", tool: "wrk", r: best(() => http(base, lua.beat, pids)) });
-  add("httpList", { scenario: "HTTP instance list (50 instances)", tool: "wrk", r: best(() => http(base, lua.list, pids)), seed: "rnacos 30k/s" });
+  add("httpGet", { scenario: "HTTP config get (GET /nacos/v1/cs/configs)", tool: "wrk", r: bestGet!, vs: { ceiling: "httpCeiling", etcd: "etcdRange1" }, seed: "rnacos 80k/s; Nacos 2.0 14k/s" });
+  add("httpPublish", { scenario: "HTTP config publish (1,000 keys, ~500 B, durable)", tool: "wrk", r: best(() => http(base, lua.publish, pids)), durable: true, vs: { ceiling: "httpCeiling", etcd: "etcdPut1" }, seed: "rnacos 15k/s; Nacos 2.0 2.5k/s" });
+  add("httpRegister", { scenario: "HTTP register (POST /nacos/v1/ns/instance)", tool: "wrk", r: best(() => http(base, lua.register, pids)), vs: { ceiling: "httpCeiling" }, seed: "rnacos 12k/s" });
+  add("httpBeat", { scenario: "HTTP beat (PUT /nacos/v1/ns/instance/beat, 5,000 instances)", tool: "wrk", r: best(() => http(base, lua.beat, pids)), vs: { ceiling: "httpCeiling" } });
+  add("httpList", { scenario: "HTTP instance list (50 instances)", tool: "wrk", r: best(() => http(base, lua.list, pids)), vs: { ceiling: "httpCeiling" }, seed: "rnacos 30k/s" });
 
   say("single node: gRPC");
   let bestEcho: LoadResult | undefined;
@@ -242,10 +244,10 @@ try {
     if (!bestQuery || q.rps > bestQuery.rps) bestQuery = q;
   }
   add("grpcCeiling", { scenario: `ceiling: bare node:http2 gRPC echo (${ceilingRuntime})`, tool: "grpc-unary", r: bestEcho! });
-  add("grpcQuery", { scenario: "gRPC ConfigQueryRequest", tool: "grpc-unary", r: bestQuery!, seed: "rnacos 80k/s (config query)" });
-  add("grpcPublish", { scenario: "gRPC ConfigPublishRequest (1,000 keys, ~500 B, durable)", tool: "grpc-unary", r: best(() => grpc(srv.grpcPort, "publish", pids)), durable: true });
-  add("grpcRegister", { scenario: "gRPC InstanceRequest (register)", tool: "grpc-unary", r: best(() => grpc(srv.grpcPort, "register", pids)) });
-  add("grpcHealth", { scenario: "gRPC HealthCheckRequest (the SDK's beat)", tool: "grpc-unary", r: best(() => grpc(srv.grpcPort, "health", pids)), seed: "rnacos 80k/s (gRPC beats)" });
+  add("grpcQuery", { scenario: "gRPC ConfigQueryRequest", tool: "grpc-unary", r: bestQuery!, vs: { ceiling: "grpcCeiling" }, seed: "rnacos 80k/s (config query)" });
+  add("grpcPublish", { scenario: "gRPC ConfigPublishRequest (1,000 keys, ~500 B, durable)", tool: "grpc-unary", r: best(() => grpc(srv.grpcPort, "publish", pids)), durable: true, vs: { ceiling: "grpcCeiling" } });
+  add("grpcRegister", { scenario: "gRPC InstanceRequest (register)", tool: "grpc-unary", r: best(() => grpc(srv.grpcPort, "register", pids)), vs: { ceiling: "grpcCeiling" } });
+  add("grpcHealth", { scenario: "gRPC HealthCheckRequest (the SDK's beat)", tool: "grpc-unary", r: best(() => grpc(srv.grpcPort, "health", pids)), vs: { ceiling: "grpcCeiling" }, seed: "rnacos 80k/s (gRPC beats)" });
   hello.kill("SIGTERM");
   echo.kill("SIGTERM");
 
@@ -319,7 +321,7 @@ try {
     for (let i = 0; i < 50; i++) await post(`${leader.httpUrl}/nacos/v1/ns/instance`, `serviceName=list-bench&ip=10.0.0.${i}&port=8080`);
     const all = pidsOf(nodes);
     const run = (url: string, script: string) => wrk(url, script, { seconds: SECONDS, connections: CONNS, serverPids: all });
-    add("clusterPublish", { scenario: "3 nodes: HTTP config publish on the leader (committed by 2 of 3)", tool: "wrk", r: best(() => run(leader.httpUrl, lua.publish)), durable: true, shared: true, seed: "rnacos 1.8k/s" });
+    add("clusterPublish", { scenario: "3 nodes: HTTP config publish on the leader (committed by 2 of 3)", tool: "wrk", r: best(() => run(leader.httpUrl, lua.publish)), durable: true, shared: true, vs: { etcd: "etcdPut3" }, seed: "rnacos 1.8k/s" });
     add("clusterForwarded", { scenario: "3 nodes: HTTP config publish on a follower (forwarded)", tool: "wrk", r: run(follower.httpUrl, lua.publish), durable: true, shared: true });
     add("clusterGet", { scenario: "3 nodes: HTTP config get on a follower", tool: "wrk", r: run(follower.httpUrl, lua.get), shared: true });
     add("clusterGrpcPublish", { scenario: "3 nodes: gRPC config publish on the leader", tool: "grpc-unary", r: grpcLoad(leader.grpcPort, "publish", { seconds: SECONDS, connections: CONNS, serverPids: all }), durable: true, shared: true });
@@ -340,6 +342,7 @@ const fms = (v: number) => (Number.isNaN(v) ? "–" : v < 10 ? v.toFixed(2) : St
 const pctCpu = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? "–" : `${Math.round(v * 100)}%`);
 const ratio = (a: string, b: string) => (results[a] && results[b] ? results[a].rps / results[b].rps : NaN);
 const met = (ok: boolean) => (ok ? "**met**" : "not met");
+const vs = (r: Row, key: string | undefined) => (key && results[key] ? (r.r.rps / results[key].rps).toFixed(2) : "");
 
 const versions = [
   `bun ${spawnSync(join(root, "node_modules", ".bin", "bun"), ["--version"], { encoding: "utf8" }).stdout.trim()}`,
@@ -371,9 +374,11 @@ ${PIN ? "One node: server (and ceilings) pinned to CPU 0, load tool to CPU 1. Cl
 HTTP: \`wrk -t1 -c${CONNS} -d${SECONDS}s --latency -s <bench/tools.ts LUA>\`. gRPC: \`node bench/grpc-unary.ts --mode <m> --concurrency ${CONNS} --duration ${SECONDS}\` (one HTTP/2 connection, set up as an SDK does).
 CPU columns: user+system time from /proc over the run, server per request and as a share of one core, load tool as a share of one core.
 
-| scenario | tool | requests/s | p50 / p99 ms | errors | server µs/request | server CPU | load tool CPU | bottleneck | seed's figure |
-|---|---|---:|---|---:|---:|---:|---:|---|---|
-${rows.map((r) => `| ${r.scenario} | ${r.tool} | ${fmt(r.r.rps)} | ${fms(r.r.p50)} / ${fms(r.r.p99)} | ${r.r.errors} | ${r.r.serverCpuUs === undefined ? "–" : Math.round(r.r.serverCpuUs)} | ${pctCpu(r.r.serverCpu)} | ${pctCpu(r.r.loadCpu)} | ${bottleneck(r)} | ${r.seed ?? ""} |`).join("\n")}
+| scenario | tool | requests/s | ÷ ceiling | ÷ etcd | p50 / p99 ms | errors | server µs/request | server CPU | load tool CPU | bottleneck | seed's figure |
+|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|
+${rows.map((r) => `| ${r.scenario} | ${r.tool} | ${fmt(r.r.rps)} | ${vs(r, r.vs?.ceiling)} | ${vs(r, r.vs?.etcd)} | ${fms(r.r.p50)} / ${fms(r.r.p99)} | ${r.r.errors} | ${r.r.serverCpuUs === undefined ? "–" : Math.round(r.r.serverCpuUs)} | ${pctCpu(r.r.serverCpu)} | ${pctCpu(r.r.loadCpu)} | ${bottleneck(r)} | ${r.seed ?? ""} |`).join("\n")}
+
+"÷ ceiling": HTTP rows against the bare HTTP server, gRPC rows against the bare gRPC echo; "÷ etcd": the config rows against etcd's range (reads) or put (writes) with as many members.
 
 Fan-out (${FANOUT} receivers in two Node processes of the bench's own gRPC/HTTP clients; time from just before the change is sent to each receiver's arrival):
 
