@@ -276,6 +276,7 @@ export class Distro {
         return this.answerSnapshot(from);
       case "snap":
         for (const r of msg.recs) this.accept(r);
+        for (const [id, revision] of msg.removed ?? []) this.learnRemoval(id, revision);
         if (msg.last) p.snapshotDone = true;
         return;
     }
@@ -496,7 +497,24 @@ export class Distro {
       part.push(r);
       instances += n;
     }
+    // The removals remembered here, so the starting node numbers a re-registered client above them.
+    const removed = [...this.tombstones];
+    for (let k = 0; k < removed.length; k += this.o.maxRecordsPerMessage) {
+      this.send(to, { t: "snap", recs: [], last: false, removed: removed.slice(k, k + this.o.maxRecordsPerMessage) });
+    }
     this.send(to, { t: "snap", recs: part, last: true });
+  }
+
+  /**
+   * A removal a peer remembers, learned from its snapshot: kept as a tombstone for a client this node
+   * does not hold, so a client registered here again gets a higher revision (naming asks tombstoneOf)
+   * even when this node's clock is behind the remover's. Nothing held here is removed by it.
+   */
+  private learnRemoval(id: string, revision: number): void {
+    if (this.store.version(id)) return;
+    if ((this.tombstones.get(id) ?? -1) >= revision) return;
+    this.tombstone(id, revision);
+    if (this.tombstones.size > this.o.maxTombstones) this.forgetOldestTombstones();
   }
 
   /** After the live set changed: a new ring, a protection window, and adoption of orphaned HTTP clients. */

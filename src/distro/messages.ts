@@ -8,7 +8,9 @@
  *   have  replica → owner, after the owner's digest differed twice: the (id, revision) pairs it holds
  *         of that owner; the owner answers with a sync of exactly what differs
  *   want  replica → owner: a change arrived for a revision it does not hold; send the whole client
- *   snapReq / snap  a starting node asks each peer for everything it holds, in bounded chunks
+ *   snapReq / snap  a starting node asks each peer for everything it holds, in bounded chunks: records,
+ *         then the removals it remembers (so the starting node never numbers a client it re-registers
+ *         below a removal it has not seen, whatever its clock says)
  *   bye   a node shutting down: count me down now (HTTP clients move at once; my connections' data
  *         stays for the grace period while their SDKs reconnect elsewhere)
  */
@@ -25,7 +27,7 @@ export type DistroMessage =
   | { t: "want"; ids: string[] }
   | { t: "snapReq" }
   | { t: "bye" }
-  | { t: "snap"; recs: ClientRecord[]; last: boolean };
+  | { t: "snap"; recs: ClientRecord[]; last: boolean; removed?: [id: string, revision: number][] };
 
 export class BadDistroMessage extends Error {
   override name = "BadDistroMessage";
@@ -118,7 +120,15 @@ export function checkMessage(v: unknown): DistroMessage {
       return { t: "bye" };
     case "snap": {
       if (!Array.isArray(v.recs) || typeof v.last !== "boolean") fail("snap fields");
-      return { t: "snap", recs: v.recs.map(record), last: v.last };
+      const snap: DistroMessage = { t: "snap", recs: v.recs.map(record), last: v.last };
+      if (v.removed !== undefined) {
+        if (!Array.isArray(v.removed)) fail("snap removed");
+        snap.removed = v.removed.map((e: unknown): [string, number] => {
+          if (!Array.isArray(e) || e.length !== 2) fail("snap removed entry");
+          return [str(e[0], "removed id"), nat(e[1], "removed revision")];
+        });
+      }
+      return snap;
     }
     default:
       fail(`unknown type ${JSON.stringify(v.t)}`);
