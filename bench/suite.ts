@@ -126,10 +126,12 @@ const rows: Row[] = [];
 const results: Record<string, LoadResult> = {};
 
 function bottleneck(row: Row): string {
-  const { loadCpu = 0, serverCpu = 0 } = row.r;
-  if (row.shared) return loadCpu + serverCpu >= 1.7 ? "CPU (the 2 cores, shared by all processes)" : row.durable ? "fsync and Raft round trips" : "latency (requests in flight)";
+  const { loadCpu = 0, serverCpu = 0, machineBusy = 0 } = row.r;
+  if (row.shared) return machineBusy >= 0.9 ? "CPU (all cores busy)" : row.durable ? "fsync and Raft round trips" : "latency (requests in flight)";
   if (loadCpu >= 0.9) return "load tool";
   if (serverCpu >= 0.9) return "server CPU";
+  // Neither saturated its core while the machine was: something else ran on the server's core.
+  if (machineBusy >= 0.9) return "CPU taken by other processes";
   if (row.durable) return "fsync (server waits on the disk)";
   return "latency (requests in flight)";
 }
@@ -372,11 +374,11 @@ Run ${new Date().toISOString()}, tnacos at commit ${commit}, ${QUICK ? "**quick*
 **Server:** ${RUNTIME === "binary" ? "the compiled binary (dist/tnacos, Bun inside)" : `src/main.ts on ${RUNTIME}`}; ceilings on ${ceilingRuntime}. **Tools:** ${versions}.
 ${PIN ? "One node: server (and ceilings) pinned to CPU 0, load tool to CPU 1. Cluster and etcd 3-member rows: nothing pinned, all processes share both cores." : "Nothing pinned (one core)."}
 HTTP: \`wrk -t1 -c${CONNS} -d${SECONDS}s --latency -s <bench/tools.ts LUA>\`. gRPC: \`node bench/grpc-unary.ts --mode <m> --concurrency ${CONNS} --duration ${SECONDS}\` (one HTTP/2 connection, set up as an SDK does).
-CPU columns: user+system time from /proc over the run, server per request and as a share of one core, load tool as a share of one core.
+CPU columns: user+system time from /proc over the run, server per request and as a share of one core, load tool as a share of one core; machine busy: all cores, every process (/proc/stat).
 
-| scenario | tool | requests/s | ÷ ceiling | ÷ etcd | p50 / p99 ms | errors | server µs/request | server CPU | load tool CPU | bottleneck | seed's figure |
-|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|---|
-${rows.map((r) => `| ${r.scenario} | ${r.tool} | ${fmt(r.r.rps)} | ${vs(r, r.vs?.ceiling)} | ${vs(r, r.vs?.etcd)} | ${fms(r.r.p50)} / ${fms(r.r.p99)} | ${r.r.errors} | ${r.r.serverCpuUs === undefined ? "–" : Math.round(r.r.serverCpuUs)} | ${pctCpu(r.r.serverCpu)} | ${pctCpu(r.r.loadCpu)} | ${bottleneck(r)} | ${r.seed ?? ""} |`).join("\n")}
+| scenario | tool | requests/s | ÷ ceiling | ÷ etcd | p50 / p99 ms | errors | server µs/request | server CPU | load tool CPU | machine busy | bottleneck | seed's figure |
+|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|
+${rows.map((r) => `| ${r.scenario} | ${r.tool} | ${fmt(r.r.rps)} | ${vs(r, r.vs?.ceiling)} | ${vs(r, r.vs?.etcd)} | ${fms(r.r.p50)} / ${fms(r.r.p99)} | ${r.r.errors} | ${r.r.serverCpuUs === undefined ? "–" : Math.round(r.r.serverCpuUs)} | ${pctCpu(r.r.serverCpu)} | ${pctCpu(r.r.loadCpu)} | ${pctCpu(r.r.machineBusy)} | ${bottleneck(r)} | ${r.seed ?? ""} |`).join("\n")}
 
 "÷ ceiling": HTTP rows against the bare HTTP server, gRPC rows against the bare gRPC echo; "÷ etcd": the config rows against etcd's range (reads) or put (writes) with as many members.
 

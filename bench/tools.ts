@@ -22,6 +22,15 @@ export interface LoadResult {
   serverCpu?: number;
   /** The load tool's own CPU over the run, as a share of one core. */
   loadCpu?: number;
+  /** The whole machine's busy share over the run (all cores, every process; /proc/stat). */
+  machineBusy?: number;
+}
+
+/** [busy, total] jiffies of all cores together. */
+function machineTicks(): [number, number] {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return [total - f[3] - (f[4] ?? 0), total]; // idle and iowait are not busy
 }
 
 const TICK_US = 10_000; // /proc/<pid>/stat counts clock ticks of 10 ms (USER_HZ = 100 on Linux)
@@ -68,14 +77,19 @@ function ms(s: string | undefined): number {
  * Runs `cmd` through sh, which reaps it and then reports its children's CPU (cutime, cstime), and
  * measures the servers' CPU around it.
  */
-function measured(cmd: string[], seconds: number, serverPids: number[]): { out: string; loadCpu: number; serverCpu: number } {
+function measured(cmd: string[], seconds: number, serverPids: number[]): { out: string; loadCpu: number; serverCpu: number; machineBusy: number } {
   const before = cpuUs(serverPids);
+  const [busy0, total0] = machineTicks();
   const r = spawnSync("sh", ["-c", '"$@"; echo "load-cpu-ticks $(cut -d" " -f16,17 /proc/$$/stat)"', "sh", ...cmd],
     { encoding: "utf8", timeout: (seconds + 60) * 1000 });
   const serverCpu = cpuUs(serverPids) - before;
+  const [busy1, total1] = machineTicks();
   const out = (r.stdout ?? "") + (r.stderr ?? "");
   const ticks = /load-cpu-ticks (\d+) (\d+)/.exec(out);
-  return { out, serverCpu, loadCpu: ticks ? ((Number(ticks[1]) + Number(ticks[2])) * TICK_US) / (seconds * 1e6) : NaN };
+  return {
+    out, serverCpu, machineBusy: total1 > total0 ? (busy1 - busy0) / (total1 - total0) : NaN,
+    loadCpu: ticks ? ((Number(ticks[1]) + Number(ticks[2])) * TICK_US) / (seconds * 1e6) : NaN,
+  };
 }
 
 export interface RunOpts {
@@ -98,7 +112,7 @@ export function wrk(url: string, script: string, o: RunOpts): LoadResult {
     rps, errors, p50: ms(/^\s+50%\s+(\S+)/m.exec(dist)?.[1]), p99: ms(/^\s+99%\s+(\S+)/m.exec(dist)?.[1]),
     serverCpuUs: o.serverPids?.length && requests > 0 ? m.serverCpu / requests : undefined,
     serverCpu: o.serverPids?.length ? m.serverCpu / (o.seconds * 1e6) : undefined,
-    loadCpu: m.loadCpu,
+    loadCpu: m.loadCpu, machineBusy: m.machineBusy,
   };
 }
 
@@ -121,7 +135,7 @@ export function grpcLoad(port: number, mode: string, o: RunOpts): LoadResult {
     rps: j.rps, p50: j.p50Ms, p99: j.p99Ms, errors: j.errors,
     serverCpuUs: o.serverPids?.length && calls > 0 ? m.serverCpu / calls : undefined,
     serverCpu: o.serverPids?.length ? m.serverCpu / ((o.seconds + warmup) * 1e6) : undefined,
-    loadCpu: m.loadCpu,
+    loadCpu: m.loadCpu, machineBusy: m.machineBusy,
   };
 }
 
@@ -138,7 +152,7 @@ export function h2load(port: number, file: string, o: RunOpts): LoadResult {
     rps, errors: failed, p50: mean, p99: NaN,
     serverCpuUs: o.serverPids?.length && done > 0 ? m.serverCpu / done : undefined,
     serverCpu: o.serverPids?.length ? m.serverCpu / (o.seconds * 1e6) : undefined,
-    loadCpu: m.loadCpu,
+    loadCpu: m.loadCpu, machineBusy: m.machineBusy,
   };
 }
 
