@@ -16,6 +16,9 @@ import * as assert from "uvu/assert";
 import { archiveName, hostTarget, withBuildLock, writeZip } from "../../build.ts";
 import { CLIENTS } from "../support/nacos-grpc-clients.ts";
 import { freePort, type ServerProcess, startServerProcess } from "../support/process.ts";
+import { ConsoleClient } from "../support/console.ts";
+import { startCluster, stopAll } from "./cluster-support.ts";
+import { waitFor } from "./config-support.ts";
 
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
 const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
@@ -293,3 +296,47 @@ archives("the zip writer (the Windows archive) stores folder, files and modes th
 });
 
 archives.run();
+
+// The console from the compiled binary on a 3-node cluster: a config written through any node's console
+// reaches the leader and every node. The binary is the same whatever runtime runs the tests, so this
+// runs once, under Node.
+const cluster = suite<{ nodes: ServerProcess[]; consoles: string[] }>("compiled binary: a 3-node cluster's consoles");
+cluster.before(async (ctx) => {
+  ctx.nodes = [];
+  ctx.consoles = [];
+  if (process.env.TNACOS_TEST_RUNTIME && process.env.TNACOS_TEST_RUNTIME !== "node") return;
+  await ensureBuilt();
+  const saved = process.env.TNACOS_TEST_BINARY;
+  process.env.TNACOS_TEST_BINARY = binary();
+  try {
+    ctx.nodes = await startCluster(3, {}, async (id) => {
+      const port = await freePort();
+      ctx.consoles[id - 1] = `http://127.0.0.1:${port}`;
+      return { RNACOS_HTTP_CONSOLE_PORT: String(port) };
+    });
+  } finally {
+    if (saved === undefined) delete process.env.TNACOS_TEST_BINARY;
+    else process.env.TNACOS_TEST_BINARY = saved;
+  }
+});
+cluster.after(async (ctx) => {
+  await stopAll(ctx.nodes);
+});
+
+cluster("a config published through each node's console is read on every node", async ({ nodes, consoles }) => {
+  if (nodes.length === 0) return; // another runtime: the Node run covers the binary
+  for (const [i, url] of consoles.entries()) {
+    const c = new ConsoleClient(url);
+    await waitFor(`a console login on node ${i + 1}`, async () => (await c.login("admin", "admin")).status === 200, 15_000);
+    const r = await c.call("POST", "/nacos/v1/cs/configs", { dataId: `from-console-${i + 1}`, group: "CONSOLE", content: `written on node ${i + 1}` });
+    assert.is(r.status, 200, r.text);
+  }
+  for (const n of nodes) {
+    for (let i = 1; i <= 3; i++) {
+      await waitFor(`node ${n.httpUrl} has from-console-${i}`, async () =>
+        (await (await fetch(`${n.httpUrl}/nacos/v1/cs/configs?dataId=from-console-${i}&group=CONSOLE`)).text()) === `written on node ${i}`, 5_000);
+    }
+  }
+});
+
+cluster.run();
