@@ -18,6 +18,8 @@ import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
 import { addBackupRoutes } from "./api/http/backup-routes.ts";
+import { addRestoreRoute, liveRestorer, type RestoreDeps } from "./api/http/restore-routes.ts";
+import { RESTORE_MODULE, RestoreMachine } from "./storage/restore-machine.ts";
 import { createAuthModule } from "./api/http/auth-module.ts";
 import { startMetricsSampler } from "./api/http/metrics-sampler.ts";
 import { addMetricsRoutes, collectConnectionMetrics, collectRaftMetrics } from "./api/http/metrics-routes.ts";
@@ -94,6 +96,12 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   });
   addClusterRoutes(http.routes, () => replication.host());
   addBackupRoutes(http.routes, { token: settings.backupToken, host: () => replication.host(), clock: platform.clock, log: log.child("backup") });
+  replication.register(RESTORE_MODULE, new RestoreMachine());
+  const restoreDeps: RestoreDeps = {
+    token: settings.backupToken, proposer: replication.proposer(RESTORE_MODULE), nodeId: settings.raftNodeId, clock: platform.clock, log: log.child("restore"),
+  };
+  const restore = liveRestorer(restoreDeps);
+  addRestoreRoute(http.routes, restoreDeps, restore);
   setMaxParams(settings.httpMaxParams);
   if (settings.enableMetrics) {
     addMetricsRoutes(http.routes);

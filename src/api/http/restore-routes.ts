@@ -1,0 +1,81 @@
+/**
+ * POST /rnacos/restore: loads a backup file (from GET /rnacos/backup) into the running cluster, through
+ * the Raft log (src/storage/restore-proposals.ts), so it reaches every node; any node takes it (its
+ * proposals are forwarded to the leader like every write). Open to an admin, or to the backup token
+ * (`?token=…`, when RNACOS_BACKUP_TOKEN has at least 32 characters), like the backup itself.
+ * The body is the file (raw, or the `file` part of a multipart upload), at most the HTTP body limit.
+ */
+import type { Clock } from "../../ports/clock.ts";
+import type { Log } from "../../ports/log.ts";
+import type { KvValue } from "../../ports/kv.ts";
+import type { Proposer } from "../../consensus/proposer.ts";
+import { decodeBackup } from "../../storage/backup-file.ts";
+import { backupProblems } from "../../storage/backup-check.ts";
+import type { RestoreCommand, RestoreResult } from "../../storage/restore-machine.ts";
+import { RestoreRefused, restoreThroughLog } from "../../storage/restore-proposals.ts";
+import type { HttpRoutes } from "./app.ts";
+import { MIN_BACKUP_TOKEN, sameSecret } from "./backup-routes.ts";
+import { clientIp } from "./config-http.ts";
+import { Params } from "./params.ts";
+import { json, text } from "./respond.ts";
+import { uploadedFile } from "./upload.ts";
+
+export interface RestoreDeps {
+  token: string;
+  proposer: Proposer<RestoreCommand, RestoreResult>;
+  nodeId: number;
+  clock: Clock;
+  log: Log;
+}
+
+/**
+ * Replaces the cluster's persistent state with `pairs`, one restore at a time per node; answers the
+ * HTTP response. Shared by the backup restore and the rnacos transfer import (which builds its rows).
+ */
+export function liveRestorer(d: RestoreDeps): (pairs: [string, KvValue][], what: string, ip: string) => Promise<{ status: number; body: string }> {
+  let busy = false;
+  return async (pairs, what, ip) => {
+    if (busy) return { status: 409, body: "a restore is already running on this node; retry when it has finished" };
+    busy = true;
+    const id = `${d.nodeId}-${d.clock.now()}`;
+    try {
+      d.log.info("restore started", { id, what, rows: pairs.length, ip });
+      const r = await restoreThroughLog(d.proposer, id, pairs);
+      d.log.info("restore committed", { id, what, rows: r.rows, chunks: r.chunks, ip });
+      return { status: 200, body: JSON.stringify({ restored: true, rows: r.rows, chunks: r.chunks }) };
+    } catch (e) {
+      const refused = e instanceof RestoreRefused;
+      d.log.warn("restore failed; the state is as it was unless the commit's outcome is unknown", { id, what, error: (e as Error).message, ip });
+      return { status: refused ? 400 : 503, body: `restore failed: ${(e as Error).message}` };
+    } finally {
+      busy = false;
+    }
+  };
+}
+
+export function addRestoreRoute(routes: HttpRoutes, d: RestoreDeps, restore: ReturnType<typeof liveRestorer>): void {
+  routes.add("POST", "/rnacos/restore", async (req) => {
+    const p = await Params.from(req);
+    const token = p.get("token");
+    // Without a token the auth guard let only an admin through (needs.ts); a token must be the right one.
+    if (token !== undefined && (d.token.length < MIN_BACKUP_TOKEN || !sameSecret(token, d.token))) {
+      d.log.warn("restore refused: wrong or disabled backup token", { ip: clientIp(req) });
+      return text(403, "wrong backup token");
+    }
+    let pairs: [string, KvValue][];
+    try {
+      pairs = decodeBackup(await uploadedFile(req)).pairs;
+    } catch (e) {
+      // The file's own checks (magic, length, checksum, records) name what is wrong with it.
+      d.log.warn("restore refused: not a sound backup file", { error: (e as Error).message, ip: clientIp(req) });
+      return text(400, `restore refused, nothing was changed: ${(e as Error).message}`);
+    }
+    const problems = backupProblems(pairs);
+    if (problems.length > 0) {
+      d.log.warn("restore refused: rows that would not load", { first: problems[0], ip: clientIp(req) });
+      return text(400, `restore refused, nothing was changed: ${problems.join("; ")}`);
+    }
+    const r = await restore(pairs, "backup file", clientIp(req));
+    return r.status === 200 ? json(200, JSON.parse(r.body)) : text(r.status, r.body);
+  });
+}
