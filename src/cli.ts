@@ -1,16 +1,20 @@
 /**
- * Command line: `tnacos [verify | salvage | restore FILE] [-e FILE | --env-file FILE] [--help] [--version]`: rnacos's
+ * Command line: `tnacos [verify | salvage | restore FILE | backup FILE] [-e FILE | --env-file FILE] [--help] [--version]`: rnacos's
  * options, plus the offline storage commands (no command = run the server).
  */
 export interface CliArgs {
   envFile: string | undefined;
   /** An offline storage command instead of the server (src/storage/commands.ts). */
-  command: "verify" | "salvage" | "restore" | undefined;
-  /** restore: the backup file. */
+  command: FileCommand | "verify" | "salvage" | undefined;
+  /** restore: the file to load; backup: the file to write. */
   file: string | undefined;
   help: boolean;
   version: boolean;
 }
+
+/** The storage commands that take a file (read, or written for backup). */
+export type FileCommand = "restore" | "backup";
+const FILE_COMMANDS: Record<FileCommand, string> = { restore: "the backup file (tnacos restore FILE)", backup: "the file to write (tnacos backup FILE)" };
 
 export class CliError extends Error {
   override name = "CliError";
@@ -28,10 +32,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       out.envFile = f;
     } else if (a.startsWith("--env-file=")) out.envFile = a.slice("--env-file=".length);
     else if ((a === "verify" || a === "salvage") && out.command === undefined) out.command = a;
-    else if (a === "restore" && out.command === undefined) {
+    else if (a in FILE_COMMANDS && out.command === undefined) {
       const f = argv[++i];
-      if (f === undefined || f === "" || f.startsWith("-")) throw new CliError("restore needs the backup file (tnacos restore FILE)");
-      out.command = a;
+      if (f === undefined || f === "" || f.startsWith("-")) throw new CliError(`${a} needs ${FILE_COMMANDS[a as FileCommand]}`);
+      out.command = a as FileCommand;
       out.file = f;
     }
     else throw new CliError(`unknown argument ${JSON.stringify(a)} (try --help)`);
@@ -52,7 +56,9 @@ export function usage(version: string, doc: readonly [string, string, string][])
     "                                  the Raft log when it holds their exact version; then move it into place",
     "       tnacos restore FILE [-e FILE]  load a backup (from GET /rnacos/backup?token=…) into <data dir>.restored-<time>",
   "                                  as a one-node cluster with this node's id and address; then move it into place",
-  "  (all three need the server stopped: they take the data directory's lock)",
+    "       tnacos backup FILE [-e FILE]   write the data directory's state to FILE in the backup format (as",
+    "                                  GET /rnacos/backup does on a running node; POST /rnacos/restore loads it live)",
+  "  (all of these need the server stopped: they take the data directory's lock)",
     "",
     "  -e, --env-file FILE   read settings from FILE (default: .env in the working directory if present)",
     "  -h, --help            show this help",

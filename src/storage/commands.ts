@@ -6,10 +6,13 @@
 import type { Platform } from "../ports/platform.ts";
 import type { Settings } from "../settings.ts";
 import { salvageStore, type StoreReport, verifyStore } from "./check-store.ts";
-import { decodeBackup } from "./backup-file.ts";
-import { installOps } from "./raft-storage.ts";
+import { decodeBackup, encodeBackup } from "./backup-file.ts";
+import { installOps, readStatePairs } from "./raft-storage.ts";
+import { APPLIED_KEY, COMPACTED_KEY, decodeLogEntry, logKey } from "./raft-keys.ts";
+import type { Kv } from "../ports/kv.ts";
+import { RAFT_DEFAULTS } from "../cluster/raft-host.ts";
 
-export type StorageCommand = "verify" | "salvage" | "restore";
+export type StorageCommand = "verify" | "salvage" | "restore" | "backup";
 
 /** The store every persistent row lives in (replication.ts opens the same name). */
 const STATE_STORE = "config";
@@ -35,6 +38,25 @@ async function restore(platform: Platform, settings: Settings, file: string, out
   return 0;
 }
 
+/**
+ * Writes a stopped node's state as a backup file: the rows in the store are exactly those of its
+ * applied index (the two are written in one transaction), so no log needs replaying.
+ */
+async function backup(platform: Platform, from: Kv, file: string, out: (line: string) => void): Promise<number> {
+  if (await platform.fs.exists(file)) throw new Error(`${file} already exists`);
+  const [appliedRaw, compactedRaw] = await from.getMany([APPLIED_KEY, COMPACTED_KEY]);
+  const index = Number(appliedRaw ?? 0);
+  if (!Number.isSafeInteger(index) || index <= 0) throw new Error("the data directory holds no applied state (never started, or not a tnacos data directory)");
+  const compacted = compactedRaw === undefined ? { index: 0, term: 0 } : (JSON.parse(String(compactedRaw)) as { index: number; term: number });
+  const term = compacted.index === index ? compacted.term : (decodeLogEntry(index, await from.get(logKey(index)))?.term ?? 0);
+  const pairs = await readStatePairs(from, RAFT_DEFAULTS.maxSnapshotBytes);
+  const createdAt = platform.clock.now();
+  const bytes = encodeBackup({ createdAt, index, term, pairs });
+  await platform.fs.writeAtomic(file, bytes);
+  out(`${file}: ${pairs.length} rows as of Raft index ${index}, ${bytes.byteLength} bytes`);
+  return 0;
+}
+
 function print(out: (line: string) => void, r: StoreReport): void {
   out(`${r.file}: ${r.problems.length === 0 ? "ok" : `${r.problems.length} problem(s)`}`);
   for (const p of r.problems.slice(0, 200)) out(`  problem: ${p}`);
@@ -56,6 +78,7 @@ export async function runStorageCommand(platform: Platform, settings: Settings, 
       return 1;
     }
     try {
+      if (cmd === "backup") return await backup(platform, from, file ?? "", out);
       if (cmd === "verify") {
         const r = await verifyStore(from);
         print(out, r);

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serverCommand, startServerProcess } from "../support/process.ts";
 import { post } from "./config-support.ts";
+import { decodeBackup } from "../../src/storage/backup-file.ts";
 
 const TOKEN = "backup-token-0123456789-abcdefghij";
 
@@ -70,6 +71,33 @@ test("a backup from a live node restores into a directory a server starts from w
     assert.match(bad.out, /does not match its checksum/);
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("tnacos backup reads a stopped node's data directory into the same rows the live backup serves", async () => {
+  const work = mkdtempSync(join(tmpdir(), "tnacos-backup-"));
+  const src = await startServerProcess({ RNACOS_BACKUP_TOKEN: TOKEN });
+  try {
+    for (let i = 0; i < 5; i++) assert.is(await (await post(`${src.httpUrl}/nacos/v1/cs/configs`, { dataId: `c${i}`, group: "G", content: `v${i}` })).text(), "true");
+    writeFileSync(join(work, "live.bak"), new Uint8Array(await (await fetch(`${src.httpUrl}/rnacos/backup?token=${TOKEN}`)).arrayBuffer()));
+  } finally {
+    assert.is(await src.stop({ keepData: true }), 0);
+  }
+  try {
+    const made = cli(["backup", join(work, "offline.bak")], src.dataDir);
+    assert.is(made.code, 0, made.out);
+    assert.match(made.out, /rows as of Raft index \d+/);
+    const live = decodeBackup(new Uint8Array(readFileSync(join(work, "live.bak"))));
+    const offline = decodeBackup(new Uint8Array(readFileSync(join(work, "offline.bak"))));
+    // The live backup was taken before the node's last own entries (none are config writes): same rows.
+    assert.equal(offline.pairs.filter(([k]) => k.startsWith("cfg:")), live.pairs.filter(([k]) => k.startsWith("cfg:")));
+    assert.ok(offline.index >= live.index);
+    const again = cli(["backup", join(work, "offline.bak")], src.dataDir);
+    assert.is(again.code, 1, "an existing file is not overwritten");
+    assert.match(again.out, /already exists/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(src.dataDir, { recursive: true, force: true });
   }
 });
 
