@@ -20,6 +20,7 @@ import { addClusterRoutes } from "./api/http/cluster-routes.ts";
 import { addBackupRoutes } from "./api/http/backup-routes.ts";
 import { addRestoreRoute, liveRestorer, type RestoreDeps } from "./api/http/restore-routes.ts";
 import { RESTORE_MODULE, RestoreMachine } from "./storage/restore-machine.ts";
+import { addRnacosTransferRoutes } from "./api/http/rnacos-transfer-routes.ts";
 import { createAuthModule } from "./api/http/auth-module.ts";
 import { startMetricsSampler } from "./api/http/metrics-sampler.ts";
 import { addMetricsRoutes, collectConnectionMetrics, collectRaftMetrics } from "./api/http/metrics-routes.ts";
@@ -102,6 +103,10 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   };
   const restore = liveRestorer(restoreDeps);
   addRestoreRoute(http.routes, restoreDeps, restore);
+  addRnacosTransferRoutes(http.routes, {
+    host: () => replication.host(), propose: (m, c) => replication.proposer(m).propose(c), clock: platform.clock, log: log.child("transfer"),
+    maxContentBytes: settings.configMaxContent,
+  });
   setMaxParams(settings.httpMaxParams);
   if (settings.enableMetrics) {
     addMetricsRoutes(http.routes);

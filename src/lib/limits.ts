@@ -16,6 +16,8 @@ export const LIMITS = {
   restoreMaxBytes: 64 * 1024 * 1024,
   /** Restore into a running cluster: rows per Raft entry, at most about this many bytes (a snapshot chunk is 1 MiB). */
   restoreChunkBytes: 512 * 1024,
+  /** Imports (rnacos transfer file, Nacos MySQL dump): most records read from one file. */
+  migrationMaxRecords: 500_000,
   /** Env file size we are willing to parse. */
   envFileMaxBytes: 1024 * 1024,
 } as const;
