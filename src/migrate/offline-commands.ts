@@ -5,6 +5,7 @@
  */
 import type { Kv, KvValue } from "../ports/kv.ts";
 import type { Platform } from "../ports/platform.ts";
+import { ROLE_ADMIN } from "../auth/model.ts";
 import { LIMITS } from "../lib/limits.ts";
 import { VERSION } from "../version.ts";
 import { migrationProblems } from "./check.ts";
@@ -39,6 +40,11 @@ function report(m: Migration, out: Out): void {
     `${m.users.length} users, ${m.roles.length} roles, ${m.grants.length} permissions, ${m.instances.length} persistent instances`);
   for (const s of m.skipped.slice(0, 50)) out(`  not carried over: ${s}`);
   if (m.skipped.length > 50) out(`  ... and ${m.skipped.length - 50} more not carried over`);
+  if (m.users.length > 0 && !m.roles.some((r) => r.role === ROLE_ADMIN)) {
+    // The initial admin is made only while there are no users at all.
+    out("  warning: no imported user is an admin (ROLE_ADMIN), and tnacos makes its initial admin only while there are no users: " +
+      "with auth on nobody can manage users until one is made an admin (with auth off: POST /nacos/v1/auth/roles role=ROLE_ADMIN)");
+  }
 }
 
 export async function exportData(platform: Platform, from: Kv, readRows: (kv: Kv) => Promise<[string, KvValue][]>, file: string, out: Out): Promise<number> {
