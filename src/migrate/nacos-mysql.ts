@@ -37,6 +37,11 @@ function timeOf(v: string): number {
 }
 
 export function nacosDumpToMigration(sql: string, maxRows: number): Migration {
+  // mysqldump opens with "-- MySQL dump" / "-- MariaDB dump" and closes with "-- Dump completed" (unless
+  // run with --skip-comments): a file with the first and not the last was cut short.
+  if (/^-- (MySQL|MariaDB) dump/.test(sql.slice(0, 200)) && !/-- Dump completed/.test(sql.slice(-400))) {
+    throw new Error("the dump is cut short: mysqldump's closing '-- Dump completed' line is missing");
+  }
   const t = parseDump(sql, NACOS_TABLES, maxRows);
   if (!t.has("config_info") && !t.has("users") && !t.has("tenant_info")) {
     throw new Error("the dump holds none of Nacos's tables (config_info, his_config_info, tenant_info, users, roles, permissions)");

@@ -1,0 +1,105 @@
+/**
+ * Moving from Nacos's MySQL database: a dump in mysqldump's form (CREATE TABLE for the column order,
+ * multi-row INSERTs, escaped strings, NULLs, _binary and hex literals; Nacos 2.x config tables and a
+ * 1.x his_config_info) goes through `tnacos import-nacos-mysql` into a directory a server with auth on
+ * starts from: configs with their beta and tag versions and their history, namespaces, users who log in
+ * with their Nacos passwords (bcrypt `$2a$10$` hashes kept), roles and permissions that still decide
+ * what a user may read. A dump whose content does not match its md5 is refused and nothing is written;
+ * `tnacos mysql-to-data` turns the same dump into an rnacos transfer file.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serverCommand, type ServerProcess, startServerProcess } from "../support/process.ts";
+import { post } from "./config-support.ts";
+import { nacosDump } from "../support/nacos-dump.ts";
+import { decodeTransferFile } from "../../src/migrate/rnacos-file.ts";
+
+function cli(args: string[], dataDir: string): { code: number; out: string } {
+  const [cmd, base] = serverCommand();
+  const r = spawnSync(cmd, [...base, ...args], { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), RNACOS_DATA_DIR: dataDir } });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+async function login(s: ServerProcess, username: string, password: string): Promise<string | undefined> {
+  const r = await post(`${s.httpUrl}/nacos/v1/auth/login`, { username, password });
+  return r.status === 200 ? ((await r.json()) as { accessToken: string }).accessToken : undefined;
+}
+
+test("tnacos import-nacos-mysql: configs, grays, history, namespaces, users with their passwords, permissions", async () => {
+  const work = mkdtempSync(join(tmpdir(), "tnacos-mysql-"));
+  try {
+    writeFileSync(join(work, "nacos.sql"), nacosDump());
+    const r = cli(["import-nacos-mysql", join(work, "nacos.sql")], join(work, "data"));
+    assert.is(r.code, 0, r.out);
+    assert.match(r.out, /Nacos MySQL dump: 1 namespaces, 3 configs .* 2 users, 2 roles, 1 permissions/);
+    assert.match(r.out, /not carried over: user off: disabled in Nacos/);
+    const made = readdirSync(work).find((n) => n.startsWith("data.imported-"))!;
+    const srv = await startServerProcess({ RNACOS_ENABLE_OPEN_API_AUTH: "true" }, { dataDir: join(work, made) });
+    try {
+      const admin = await login(srv, "nacos", "nacos");
+      assert.ok(admin, "the Nacos admin logs in with the password behind Nacos's hash");
+      assert.is(await login(srv, "nacos", "admin"), undefined);
+      assert.is(await login(srv, "off", "nacos"), undefined, "a disabled Nacos user is not let in");
+      const get = (params: string, token: string, headers: Record<string, string> = {}) =>
+        fetch(`${srv.httpUrl}/nacos/v1/cs/configs?${params}&accessToken=${token}`, { headers });
+      const app = await get("dataId=app.yaml&group=DEFAULT_GROUP", admin!);
+      assert.is(await app.text(), "a: 3\n");
+      assert.is(app.headers.get("config-type"), "yaml");
+      assert.is(await (await get("dataId=app.yaml&group=DEFAULT_GROUP&tag=canary", admin!)).text(), "tagged\n");
+      assert.is(await (await get("dataId=quote.txt&group=G&tenant=dev", admin!)).text(), "it's\n\"q\"\\");
+      const history = await (await fetch(`${srv.httpUrl}/nacos/v1/cs/history?search=accurate&dataId=app.yaml&group=DEFAULT_GROUP&pageNo=1&pageSize=20&accessToken=${admin}`)).json() as { totalCount: number; pageItems: { content?: string; opType: string; srcUser: string }[] };
+      assert.ok(history.totalCount >= 3, `history of app.yaml came along (${history.totalCount} rows)`);
+      assert.ok(history.pageItems.some((h) => h.srcUser === "ops"), "who made the changes came along");
+      const gone = await (await fetch(`${srv.httpUrl}/nacos/v1/cs/history?search=accurate&dataId=gone&group=DEFAULT_GROUP&pageNo=1&pageSize=20&accessToken=${admin}`)).json() as { pageItems: { opType: string }[] };
+      assert.equal(gone.pageItems.map((h) => h.opType.trim()).sort(), ["D", "I"], "a deleted config keeps its history");
+      assert.is((await get("dataId=gone&group=DEFAULT_GROUP", admin!)).status, 404);
+      // The permission from Nacos still decides: reader may read namespace dev and nothing else.
+      const reader = await login(srv, "reader", "reader-pass");
+      assert.ok(reader);
+      assert.is(await (await get("dataId=quote.txt&group=G&tenant=dev", reader!)).text(), "it's\n\"q\"\\");
+      assert.is((await get("dataId=app.yaml&group=DEFAULT_GROUP", reader!)).status, 403);
+      const ns = await (await fetch(`${srv.httpUrl}/nacos/v1/console/namespaces?accessToken=${admin}`)).text();
+      assert.match(ns, /"namespace":"dev","namespaceShowName":"Development"/);
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("a dump whose content does not match its md5 is refused and nothing is written; mysql-to-data writes a transfer file", async () => {
+  const work = mkdtempSync(join(tmpdir(), "tnacos-mysql-"));
+  try {
+    writeFileSync(join(work, "bad.sql"), nacosDump({ badMd5: true }));
+    const r = cli(["import-nacos-mysql", join(work, "bad.sql")], join(work, "data"));
+    assert.is(r.code, 1, r.out);
+    assert.match(r.out, /config_info row 1 \(DEFAULT_GROUP\/app.yaml\): content does not match its md5/);
+    assert.not.ok(readdirSync(work).some((n) => n.startsWith("data.imported-")), "nothing was written");
+    const dump = nacosDump();
+    writeFileSync(join(work, "cut.sql"), dump.slice(0, dump.indexOf("INSERT INTO `config_info`") + 60));
+    const cut = cli(["import-nacos-mysql", join(work, "cut.sql")], join(work, "data"));
+    assert.is(cut.code, 1);
+    assert.match(cut.out, /cut short: mysqldump's closing '-- Dump completed' line is missing/);
+    // Without mysqldump's comments, the statement that was cut names its line.
+    writeFileSync(join(work, "cut2.sql"), dump.slice(dump.indexOf("DROP TABLE"), dump.indexOf("INSERT INTO `config_info`") + 60));
+    const cut2 = cli(["import-nacos-mysql", join(work, "cut2.sql")], join(work, "data"));
+    assert.is(cut2.code, 1);
+    assert.match(cut2.out, /dump line \d+: string never closed/);
+
+    writeFileSync(join(work, "nacos.sql"), nacosDump());
+    const conv = cli(["mysql-to-data", join(work, "nacos.sql"), join(work, "nacos.data")], join(work, "data"));
+    assert.is(conv.code, 0, conv.out);
+    const tables = decodeTransferFile(new Uint8Array(readFileSync(join(work, "nacos.data"))), 1000).records.map((x) => x.table);
+    assert.equal(tables.filter((t) => t === "T_CONFIG").length, 2);
+    assert.equal(tables.filter((t) => t === "T_USER").length, 2);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test.run();
