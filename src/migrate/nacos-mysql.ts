@@ -39,7 +39,7 @@ function timeOf(v: string): number {
 export function nacosDumpToMigration(sql: string, maxRows: number): Migration {
   // mysqldump opens with "-- MySQL dump" / "-- MariaDB dump" and closes with "-- Dump completed" (unless
   // run with --skip-comments): a file with the first and not the last was cut short.
-  if (/^-- (MySQL|MariaDB) dump/.test(sql.slice(0, 200)) && !/-- Dump completed/.test(sql.slice(-400))) {
+  if (/^-- (MySQL|MariaDB) dump/m.test(sql.slice(0, 400)) && !/-- Dump completed/.test(sql.slice(-400))) {
     throw new Error("the dump is cut short: mysqldump's closing '-- Dump completed' line is missing");
   }
   const t = parseDump(sql, NACOS_TABLES, maxRows);

@@ -102,4 +102,35 @@ test("a dump whose content does not match its md5 is refused and nothing is writ
   }
 });
 
+test("a real mysqldump (MariaDB's, test/fixtures; scripts/nacos-mysqldump-fixture.sh remakes it) imports whole", async () => {
+  const work = mkdtempSync(join(tmpdir(), "tnacos-mysql-"));
+  try {
+    const fixture = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "fixtures", "nacos-mysqldump.sql");
+    const r = cli(["import-nacos-mysql", fixture], join(work, "data"));
+    assert.is(r.code, 0, r.out);
+    assert.match(r.out, /1 namespaces, 2 configs \(3 past changes\), 1 users, 1 roles, 1 permissions/);
+    assert.match(r.out, /1 beta\/tag history row\(s\) of his_config_info/);
+    const made = readdirSync(work).find((n) => n.startsWith("data.imported-"))!;
+    const srv = await startServerProcess({ RNACOS_ENABLE_OPEN_API_AUTH: "true" }, { dataDir: join(work, made) });
+    try {
+      const admin = await login(srv, "nacos", "nacos");
+      assert.ok(admin);
+      const get = (params: string) => fetch(`${srv.httpUrl}/nacos/v1/cs/configs?${params}&accessToken=${admin}`);
+      const app = await get("dataId=app.yaml&group=DEFAULT_GROUP");
+      assert.is(await app.text(), "server:\n  port: 8080\nname: \"it's \\\\ a 'test'\"\n# 中文 ✓\n");
+      assert.is(app.headers.get("content-md5"), "cdacc44d596e8c90a1315a63002cf1e1", "Nacos's md5, unchanged");
+      assert.is(await (await get("dataId=app.yaml&group=DEFAULT_GROUP&tag=canary")).text(), "tagged");
+      assert.is(await (await get("dataId=db.properties&group=G&tenant=dev")).text(), "url=jdbc:mysql://db\nuser=app");
+      const detail = await (await get("dataId=app.yaml&group=DEFAULT_GROUP&show=all")).json() as { configTags?: string; desc?: string; appName?: string };
+      assert.equal([detail.configTags, detail.desc, detail.appName], ["web", "the shop", "shop"]);
+      const history = await (await fetch(`${srv.httpUrl}/nacos/v1/cs/history?search=accurate&dataId=app.yaml&group=DEFAULT_GROUP&pageNo=1&pageSize=20&accessToken=${admin}`)).json() as { pageItems: { opType: string; publishType?: string }[] };
+      assert.equal(history.pageItems.filter((h) => (h.publishType ?? "formal") === "formal").map((h) => h.opType.trim()).sort(), ["I", "U"]);
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.run();
