@@ -9,31 +9,21 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverCommand, type ServerProcess, startServerProcess } from "../support/process.ts";
-import { post } from "./config-support.ts";
+import { startServerProcess } from "../support/process.ts";
+import { login, runOffline } from "../support/offline.ts";
 import { nacosDump } from "../support/nacos-dump.ts";
 import { decodeTransferFile } from "../../src/migrate/rnacos-file.ts";
 
-function cli(args: string[], dataDir: string): { code: number; out: string } {
-  const [cmd, base] = serverCommand();
-  const r = spawnSync(cmd, [...base, ...args], { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), RNACOS_DATA_DIR: dataDir } });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
 
-async function login(s: ServerProcess, username: string, password: string): Promise<string | undefined> {
-  const r = await post(`${s.httpUrl}/nacos/v1/auth/login`, { username, password });
-  return r.status === 200 ? ((await r.json()) as { accessToken: string }).accessToken : undefined;
-}
 
 test("tnacos import-nacos-mysql: configs, grays, history, namespaces, users with their passwords, permissions", async () => {
   const work = mkdtempSync(join(tmpdir(), "tnacos-mysql-"));
   try {
     writeFileSync(join(work, "nacos.sql"), nacosDump());
-    const r = cli(["import-nacos-mysql", join(work, "nacos.sql")], join(work, "data"));
+    const r = runOffline(["import-nacos-mysql", join(work, "nacos.sql")], join(work, "data"));
     assert.is(r.code, 0, r.out);
     assert.match(r.out, /Nacos MySQL dump: 1 namespaces, 3 configs .* 2 users, 2 roles, 1 permissions/);
     assert.match(r.out, /not carried over: user off: disabled in Nacos/);
@@ -72,27 +62,27 @@ test("tnacos import-nacos-mysql: configs, grays, history, namespaces, users with
   }
 });
 
-test("a dump whose content does not match its md5 is refused and nothing is written; mysql-to-data writes a transfer file", async () => {
+test("a dump whose content does not match its md5 is refused and nothing is written; mysql-to-data writes a transfer file", () => {
   const work = mkdtempSync(join(tmpdir(), "tnacos-mysql-"));
   try {
     writeFileSync(join(work, "bad.sql"), nacosDump({ badMd5: true }));
-    const r = cli(["import-nacos-mysql", join(work, "bad.sql")], join(work, "data"));
+    const r = runOffline(["import-nacos-mysql", join(work, "bad.sql")], join(work, "data"));
     assert.is(r.code, 1, r.out);
     assert.match(r.out, /config_info row 1 \(DEFAULT_GROUP\/app.yaml\): content does not match its md5/);
     assert.not.ok(readdirSync(work).some((n) => n.startsWith("data.imported-")), "nothing was written");
     const dump = nacosDump();
     writeFileSync(join(work, "cut.sql"), dump.slice(0, dump.indexOf("INSERT INTO `config_info`") + 60));
-    const cut = cli(["import-nacos-mysql", join(work, "cut.sql")], join(work, "data"));
+    const cut = runOffline(["import-nacos-mysql", join(work, "cut.sql")], join(work, "data"));
     assert.is(cut.code, 1);
     assert.match(cut.out, /cut short: mysqldump's closing '-- Dump completed' line is missing/);
     // Without mysqldump's comments, the statement that was cut names its line.
     writeFileSync(join(work, "cut2.sql"), dump.slice(dump.indexOf("DROP TABLE"), dump.indexOf("INSERT INTO `config_info`") + 60));
-    const cut2 = cli(["import-nacos-mysql", join(work, "cut2.sql")], join(work, "data"));
+    const cut2 = runOffline(["import-nacos-mysql", join(work, "cut2.sql")], join(work, "data"));
     assert.is(cut2.code, 1);
     assert.match(cut2.out, /dump line \d+: string never closed/);
 
     writeFileSync(join(work, "nacos.sql"), nacosDump());
-    const conv = cli(["mysql-to-data", join(work, "nacos.sql"), join(work, "nacos.data")], join(work, "data"));
+    const conv = runOffline(["mysql-to-data", join(work, "nacos.sql"), join(work, "nacos.data")], join(work, "data"));
     assert.is(conv.code, 0, conv.out);
     const tables = decodeTransferFile(new Uint8Array(readFileSync(join(work, "nacos.data"))), 1000).records.map((x) => x.table);
     assert.equal(tables.filter((t) => t === "T_CONFIG").length, 2);
@@ -106,7 +96,7 @@ test("a real mysqldump (MariaDB's, test/fixtures; scripts/nacos-mysqldump-fixtur
   const work = mkdtempSync(join(tmpdir(), "tnacos-mysql-"));
   try {
     const fixture = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "fixtures", "nacos-mysqldump.sql");
-    const r = cli(["import-nacos-mysql", fixture], join(work, "data"));
+    const r = runOffline(["import-nacos-mysql", fixture], join(work, "data"));
     assert.is(r.code, 0, r.out);
     assert.match(r.out, /1 namespaces, 2 configs \(3 past changes\), 1 users, 1 roles, 1 permissions/);
     assert.match(r.out, /1 beta\/tag history row\(s\) of his_config_info/);

@@ -8,27 +8,17 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverCommand, type ServerProcess, startServerProcess } from "../support/process.ts";
+import { type ServerProcess, startServerProcess } from "../support/process.ts";
 import { handMadeFile } from "../support/rnacos-file.ts";
-import { post } from "./config-support.ts";
+import { login, runOffline } from "../support/offline.ts";
 import { decodeTransferFile } from "../../src/migrate/rnacos-file.ts";
 
 const AUTH = { RNACOS_ENABLE_OPEN_API_AUTH: "true", RNACOS_INIT_ADMIN_PASSWORD: "Adm1n-secret" };
 
-function cli(args: string[], dataDir: string): { code: number; out: string } {
-  const [cmd, base] = serverCommand();
-  const r = spawnSync(cmd, [...base, ...args], { encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), RNACOS_DATA_DIR: dataDir } });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
 
-async function token(s: ServerProcess, username: string, password: string): Promise<string | undefined> {
-  const r = await post(`${s.httpUrl}/nacos/v1/auth/login`, { username, password });
-  return r.status === 200 ? ((await r.json()) as { accessToken: string }).accessToken : undefined;
-}
 
 function upload(s: ServerProcess, path: string, file: Uint8Array, query = "", headers: Record<string, string> = {}): Promise<Response> {
   const form = new FormData();
@@ -57,15 +47,15 @@ test("a hand-written rnacos file imports on rnacos's path; the export of that no
   const a = await startServerProcess(AUTH);
   let exported: Uint8Array;
   try {
-    const admin = (await token(a, "admin", "Adm1n-secret"))!;
+    const admin = (await login(a, "admin", "Adm1n-secret"))!;
     assert.is((await upload(a, "/rnacos/api/console/v2/transfer/import", handMadeFile())).status, 403, "an admin's job");
     const r = await upload(a, "/rnacos/api/console/v2/transfer/import", handMadeFile(), `?accessToken=${admin}`);
     const body = await r.text();
     assert.is(r.status, 200, body);
     assert.match(body, /T_CACHE/, "what was not carried over is named");
     await holdsTheFile(a, `&accessToken=${admin}`);
-    assert.ok(await token(a, "alice", "nacos"), "alice logs in with the password behind her bcrypt hash");
-    assert.is(await token(a, "alice", "wrong"), undefined);
+    assert.ok(await login(a, "alice", "nacos"), "alice logs in with the password behind her bcrypt hash");
+    assert.is(await login(a, "alice", "wrong"), undefined);
 
     const e = await fetch(`${a.httpUrl}/rnacos/api/console/transfer/export?accessToken=${admin}`);
     assert.is(e.status, 200);
@@ -113,7 +103,7 @@ test("offline: tnacos import-data makes a directory a server starts from; export
   try {
     writeFileSync(join(work, "in.data"), handMadeFile());
     const dataDir = join(work, "data");
-    const imported = cli(["import-data", join(work, "in.data")], dataDir);
+    const imported = runOffline(["import-data", join(work, "in.data")], dataDir);
     assert.is(imported.code, 0, imported.out);
     assert.match(imported.out, /2 configs \(2 past changes\), 1 users/);
     assert.match(imported.out, /not carried over: 1 record\(s\) of table T_CACHE/);
@@ -125,11 +115,11 @@ test("offline: tnacos import-data makes a directory a server starts from; export
     } finally {
       assert.is(await srv.stop({ keepData: true }), 0);
     }
-    const out = cli(["export-data", join(work, "out.data")], join(work, "ready"));
+    const out = runOffline(["export-data", join(work, "out.data")], join(work, "ready"));
     assert.is(out.code, 0, out.out);
     const records = decodeTransferFile(new Uint8Array(readFileSync(join(work, "out.data"))), 1000).records;
     assert.equal(records.map((r) => r.table).sort(), ["T_CONFIG", "T_CONFIG", "T_NAMESPACE", "T_NAMING_INSTANCE", "T_USER"]);
-    const bad = cli(["import-data", join(work, "missing.data")], join(work, "other"));
+    const bad = runOffline(["import-data", join(work, "missing.data")], join(work, "other"));
     assert.is(bad.code, 1);
   } finally {
     rmSync(work, { recursive: true, force: true });

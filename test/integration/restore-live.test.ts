@@ -64,7 +64,7 @@ test("a backup restored through a follower replaces the state on every node and 
     const body = await r.text();
     assert.is(r.status, 200, body);
     assert.ok((JSON.parse(body) as { chunks: number }).chunks > 1, body);
-    assert.match(decodeURIComponent(await (await poll).text()), /^c0\u0002foo/, "the long poll heard of c0");
+    assert.ok(decodeURIComponent(await (await poll).text()).startsWith("c0\u0002foo"), "the long poll heard of c0");
 
     for (const s of nodes) {
       await waitFor(`node ${s.httpUrl} serves the restored c0`, async () => (await getConfig(s, "c0")).body === "v0-second");
