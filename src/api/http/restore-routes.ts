@@ -29,8 +29,8 @@ export interface RestoreDeps {
 }
 
 /**
- * Replaces the cluster's persistent state with `pairs`, one restore at a time per node; answers the
- * HTTP response. Shared by the backup restore and the rnacos transfer import (which builds its rows).
+ * Replaces the cluster's persistent state with `pairs`, one restore at a time per node (a restore
+ * started meanwhile on another node supersedes this one: it then fails with 409 and changes nothing).
  */
 export function liveRestorer(d: RestoreDeps): (pairs: [string, KvValue][], what: string, ip: string) => Promise<{ status: number; body: string }> {
   let busy = false;
@@ -44,9 +44,10 @@ export function liveRestorer(d: RestoreDeps): (pairs: [string, KvValue][], what:
       d.log.info("restore committed", { id, what, rows: r.rows, chunks: r.chunks, ip });
       return { status: 200, body: JSON.stringify({ restored: true, rows: r.rows, chunks: r.chunks }) };
     } catch (e) {
-      const refused = e instanceof RestoreRefused;
-      d.log.warn("restore failed; the state is as it was unless the commit's outcome is unknown", { id, what, error: (e as Error).message, ip });
-      return { status: refused ? 400 : 503, body: `restore failed: ${(e as Error).message}` };
+      const msg = (e as Error).message;
+      const status = !(e instanceof RestoreRefused) ? 503 : /superseded|nothing staged/.test(msg) ? 409 : 400;
+      d.log.warn("restore failed; the state is as it was unless the commit's outcome is unknown", { id, what, error: msg, ip });
+      return { status, body: `restore failed: ${msg}` };
     } finally {
       busy = false;
     }
