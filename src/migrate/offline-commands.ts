@@ -19,6 +19,10 @@ import { rowsToTransfer, transferToMigration } from "./rnacos-tables.ts";
 type Out = (line: string) => void;
 
 export async function readMigration(platform: Platform, kind: "import-data" | "import-nacos-mysql" | "mysql-to-data", file: string): Promise<Migration> {
+  if (/^mysql:\/\//i.test(file)) {
+    // rnacos's mysql-to-data takes a connection URL; tnacos has no MySQL client and reads a dump.
+    throw new Error(`tnacos reads a mysqldump file, not a live database: run mysqldump (e.g. mysqldump -h HOST -u USER -p nacos > nacos.sql) and pass the file`);
+  }
   const bytes = await platform.fs.readBytes(file);
   if (kind === "import-data") return transferToMigration(decodeTransferFile(bytes, LIMITS.migrationMaxRecords).records, platform.clock.now());
   return nacosDumpToMigration(new TextDecoder().decode(bytes), LIMITS.migrationMaxRecords);
