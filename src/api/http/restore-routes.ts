@@ -1,9 +1,10 @@
 /**
- * POST /rnacos/restore: loads a backup file (from GET /rnacos/backup) into the running cluster, through
- * the Raft log (src/storage/restore-proposals.ts), so it reaches every node; any node takes it (its
- * proposals are forwarded to the leader like every write). Open to an admin, or to the backup token
- * (`?token=…`, when RNACOS_BACKUP_TOKEN has at least 32 characters), like the backup itself.
- * The body is the file (raw, or the `file` part of a multipart upload), at most the HTTP body limit.
+ * POST /rnacos/restore: loads a backup file (from GET /rnacos/backup or `tnacos backup`) into the
+ * running cluster through the Raft log (src/storage/restore-proposals.ts), so it reaches every node;
+ * any node takes it (its proposals are forwarded to the leader like every write). Open to an admin, or
+ * to the backup token (`?token=…`, when RNACOS_BACKUP_TOKEN has at least 32 characters), like the
+ * backup itself. The body is the file (raw, or the `file` part of a multipart upload), at most the HTTP
+ * body limit. One restore at a time per node; one started meanwhile on another node supersedes it (409).
  */
 import type { Clock } from "../../ports/clock.ts";
 import type { Log } from "../../ports/log.ts";
@@ -28,55 +29,45 @@ export interface RestoreDeps {
   log: Log;
 }
 
-/**
- * Replaces the cluster's persistent state with `pairs`, one restore at a time per node (a restore
- * started meanwhile on another node supersedes this one: it then fails with 409 and changes nothing).
- */
-export function liveRestorer(d: RestoreDeps): (pairs: [string, KvValue][], what: string, ip: string) => Promise<{ status: number; body: string }> {
+export function addRestoreRoute(routes: HttpRoutes, d: RestoreDeps): void {
   let busy = false;
-  return async (pairs, what, ip) => {
-    if (busy) return { status: 409, body: "a restore is already running on this node; retry when it has finished" };
-    busy = true;
-    const id = `${d.nodeId}-${d.clock.now()}`;
-    try {
-      d.log.info("restore started", { id, what, rows: pairs.length, ip });
-      const r = await restoreThroughLog(d.proposer, id, pairs);
-      d.log.info("restore committed", { id, what, rows: r.rows, chunks: r.chunks, ip });
-      return { status: 200, body: JSON.stringify({ restored: true, rows: r.rows, chunks: r.chunks }) };
-    } catch (e) {
-      const msg = (e as Error).message;
-      const status = !(e instanceof RestoreRefused) ? 503 : /superseded|nothing staged/.test(msg) ? 409 : 400;
-      d.log.warn("restore failed; the state is as it was unless the commit's outcome is unknown", { id, what, error: msg, ip });
-      return { status, body: `restore failed: ${msg}` };
-    } finally {
-      busy = false;
-    }
-  };
-}
-
-export function addRestoreRoute(routes: HttpRoutes, d: RestoreDeps, restore: ReturnType<typeof liveRestorer>): void {
   routes.add("POST", "/rnacos/restore", async (req) => {
+    const ip = clientIp(req);
     const p = await Params.from(req);
     const token = p.get("token");
     // Without a token the auth guard let only an admin through (needs.ts); a token must be the right one.
     if (token !== undefined && (d.token.length < MIN_BACKUP_TOKEN || !sameSecret(token, d.token))) {
-      d.log.warn("restore refused: wrong or disabled backup token", { ip: clientIp(req) });
+      d.log.warn("restore refused: wrong or disabled backup token", { ip });
       return text(403, "wrong backup token");
     }
+    const refuse = (why: string) => {
+      d.log.warn("restore refused; nothing was changed", { reason: why, ip });
+      return text(400, `restore refused, nothing was changed: ${why}`);
+    };
     let pairs: [string, KvValue][];
     try {
       pairs = decodeBackup(await uploadedFile(req)).pairs;
     } catch (e) {
       // The file's own checks (magic, length, checksum, records) name what is wrong with it.
-      d.log.warn("restore refused: not a sound backup file", { error: (e as Error).message, ip: clientIp(req) });
-      return text(400, `restore refused, nothing was changed: ${(e as Error).message}`);
+      return refuse((e as Error).message);
     }
     const problems = backupProblems(pairs);
-    if (problems.length > 0) {
-      d.log.warn("restore refused: rows that would not load", { first: problems[0], ip: clientIp(req) });
-      return text(400, `restore refused, nothing was changed: ${problems.join("; ")}`);
+    if (problems.length > 0) return refuse(problems.join("; "));
+    if (busy) return text(409, "a restore is already running on this node; retry when it has finished");
+    busy = true;
+    const id = `${d.nodeId}-${d.clock.now()}`;
+    try {
+      d.log.info("restore started", { id, rows: pairs.length, ip });
+      const r = await restoreThroughLog(d.proposer, id, pairs);
+      d.log.info("restore committed", { id, rows: r.rows, chunks: r.chunks, ip });
+      return json(200, { restored: true, rows: r.rows, chunks: r.chunks });
+    } catch (e) {
+      const msg = (e as Error).message;
+      const status = !(e instanceof RestoreRefused) ? 503 : /superseded|nothing staged/.test(msg) ? 409 : 400;
+      d.log.warn("restore failed; the state is as it was unless the commit's outcome is unknown", { id, error: msg, ip });
+      return text(status, `restore failed: ${msg}`);
+    } finally {
+      busy = false;
     }
-    const r = await restore(pairs, "backup file", clientIp(req));
-    return r.status === 200 ? json(200, JSON.parse(r.body)) : text(r.status, r.body);
   });
 }
