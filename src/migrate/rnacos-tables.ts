@@ -15,6 +15,7 @@
  */
 import { ROLE_ADMIN, ROLE_DEVELOPER, ROLE_VISITOR, type UserRecord } from "../auth/model.ts";
 import { canonicalTenant, STORE } from "../config/keys.ts";
+import { normalizeType } from "../config/validate.ts";
 import type { ConfigItem, HistoryRow, Namespace } from "../config/model.ts";
 import { delimited, PbMessage, PbReader, PbWriter } from "../lib/protobuf.ts";
 import { DEFAULT_CLUSTER, DEFAULT_GROUP, type Instance, parseServiceKey } from "../naming/model.ts";
@@ -76,7 +77,7 @@ function config(key: string, value: Uint8Array, now: number): MigratedConfig {
   const last = events[events.length - 1];
   return {
     tenant: canonicalTenant(parts[2]), group: parts[1], dataId: parts[0], events, tags: [],
-    current: { content: v.str(1), attrs: { ...NO_ATTRS, type: v.str(3) || "text", desc: v.str(4) }, time: last?.time || now, user: last?.user ?? "", ip: "" },
+    current: { content: v.str(1), attrs: { ...NO_ATTRS, type: normalizeType(v.str(3)), desc: v.str(4) }, time: last?.time || now, user: last?.user ?? "", ip: "" },
   };
 }
 
