@@ -2,7 +2,8 @@
  * Restore into a running cluster (POST /rnacos/restore): a backup taken from one node of a real
  * three-node cluster is loaded through a follower after the state moved on; every node then serves the
  * backup's configs, history, namespaces, persistent instances and users and nothing written since, a
- * long poll waiting on a changed config returns, and the cluster keeps taking writes. With auth on, only
+ * long poll waiting on a changed config returns, and the cluster keeps taking writes; an rnacos transfer
+ * file imported through a follower then merges in on every node. With auth on, only
  * an admin or the backup token may restore; a damaged or foreign file is refused and changes nothing.
  */
 import { test } from "uvu";
@@ -10,6 +11,7 @@ import * as assert from "uvu/assert";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
 import { getConfig, leaderOf, startCluster, stopAll } from "./cluster-support.ts";
 import { post, waitFor } from "./config-support.ts";
+import { handMadeFile } from "../support/rnacos-file.ts";
 
 const TOKEN = "restore-token-0123456789-abcdefghij";
 
@@ -81,6 +83,16 @@ test("a backup restored through a follower replaces the state on every node and 
     // The cluster goes on taking writes, and they reach every node.
     await publish(follower, "after-restore", "y");
     for (const s of nodes) await waitFor("the write after the restore everywhere", async () => (await getConfig(s, "after-restore")).body === "y");
+    // An rnacos transfer file imported through a follower merges in (namespace dev exists: renamed) on every node.
+    const form = new FormData();
+    form.append("file", new Blob([handMadeFile().slice()]), "rnacos.data");
+    const imported = await fetch(`${follower.httpUrl}/rnacos/api/console/transfer/import`, { method: "POST", body: form });
+    assert.is(imported.status, 200, await imported.clone().text());
+    for (const s of nodes) {
+      await waitFor("the import everywhere", async () => (await getConfig(s, "app.yaml", "G", "&tenant=dev")).body === "v: 2");
+      assert.is((await getConfig(s, "d", "foo", "&tenant=dev")).body, "in dev", "what was there stays");
+      assert.match(await (await fetch(`${s.httpUrl}/nacos/v1/console/namespaces`)).text(), /"namespaceShowName":"Development"/);
+    }
   } finally {
     await stopAll(nodes);
   }
