@@ -9,6 +9,7 @@ import { toBase64 } from "../../src/lib/base64.ts";
 import type { Kv, KvOp, KvValue } from "../../src/ports/kv.ts";
 import { replacesState, RestoreMachine } from "../../src/storage/restore-machine.ts";
 import { encodePairs } from "../../src/storage/snapshot-codec.ts";
+import { backupProblems } from "../../src/storage/backup-check.ts";
 
 const chunk = (pairs: [string, KvValue][]) => toBase64(encodePairs(pairs, Number.MAX_SAFE_INTEGER)[0]);
 
@@ -56,6 +57,15 @@ test("order, supersession, abort and bad chunks are refused without touching sta
   const aborted = m.apply({ op: "abort", id: "r2" });
   assert.equal(aborted.ops, [{ type: "delRange", gte: "restore:", lt: "restore;" }]);
   assert.not.ok(m.apply({ op: "commit", id: "r2", chunks: 1, rows: 1 }).result.ok);
+});
+
+test("a backup's rows are checked before they may replace a live state", () => {
+  const item = { tenant: "", group: "G", dataId: "a", content: "x", md5: "9dd4e461268c8034f5c8564e155c67a6", tags: {} };
+  assert.equal(backupProblems([["cfg:\u0002G\u0002a", JSON.stringify(item)], ["restore:r1:00000000", new Uint8Array(3)], ["raft:hs", "{}"], ["auth/x/d", "123"]]), []);
+  assert.equal(backupProblems([["cfg:\u0002G\u0002a", JSON.stringify({ ...item, content: "y" })]]), [
+    'config row "cfg:\\u0002G\\u0002a" content does not match its md5 9dd4e461268c8034f5c8564e155c67a6',
+  ]);
+  assert.equal(backupProblems([["zzz", "1"], ["ns:dev", "{oops"]]), ['row "zzz" belongs to no module this version knows', 'row "ns:dev" is not JSON']);
 });
 
 test.run();
