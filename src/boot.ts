@@ -46,7 +46,7 @@ export async function boot(platform: Platform, host: Host): Promise<Server> {
 
   if (args.command) {
     try {
-      const code = await runStorageCommand(platform, settings, args.command, (line) => host.stdout(`${line}\n`), args.file);
+      const code = await runStorageCommand(platform, settings, args.command, (line) => host.stdout(`${line}\n`), args.file, args.file2);
       return host.exit(code);
     } catch (e) {
       return fatal(`${args.command}: ${(e as Error).message}`, e instanceof DataDirInUse ? 2 : 1);

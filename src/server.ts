@@ -18,6 +18,9 @@ import { createNamingModule } from "./api/grpc/naming-module.ts";
 import { createConfigModule } from "./api/http/config-module.ts";
 import { addClusterRoutes } from "./api/http/cluster-routes.ts";
 import { addBackupRoutes } from "./api/http/backup-routes.ts";
+import { addRestoreRoute } from "./api/http/restore-routes.ts";
+import { RESTORE_MODULE, RestoreMachine } from "./storage/restore-machine.ts";
+import { addRnacosTransferRoutes } from "./api/http/rnacos-transfer-routes.ts";
 import { createAuthModule } from "./api/http/auth-module.ts";
 import { startMetricsSampler } from "./api/http/metrics-sampler.ts";
 import { addMetricsRoutes, collectConnectionMetrics, collectRaftMetrics } from "./api/http/metrics-routes.ts";
@@ -94,6 +97,14 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
   });
   addClusterRoutes(http.routes, () => replication.host());
   addBackupRoutes(http.routes, { token: settings.backupToken, host: () => replication.host(), clock: platform.clock, log: log.child("backup") });
+  replication.register(RESTORE_MODULE, new RestoreMachine());
+  addRestoreRoute(http.routes, {
+    token: settings.backupToken, proposer: replication.proposer(RESTORE_MODULE), nodeId: settings.raftNodeId, clock: platform.clock, log: log.child("restore"),
+  });
+  addRnacosTransferRoutes(http.routes, {
+    host: () => replication.host(), propose: (m, c) => replication.proposer(m).propose(c), clock: platform.clock, log: log.child("transfer"),
+    maxContentBytes: settings.configMaxContent,
+  });
   setMaxParams(settings.httpMaxParams);
   if (settings.enableMetrics) {
     addMetricsRoutes(http.routes);

@@ -243,7 +243,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_RAFT_JOIN_ADDR", "", "host:gRPC-port of any member (comma-separated list allowed) to join on first start"],
   ["RNACOS_RAFT_SNAPSHOT_LOG_SIZE", "10000", "applied log entries kept before compaction; a follower further behind gets a snapshot"],
   ["RNACOS_CLUSTER_TOKEN", "", "shared secret between nodes; peer streams without it are refused"],
-  ["RNACOS_BACKUP_TOKEN", "", "token for GET /rnacos/backup?token=… (at least 32 characters enables it; the file loads with tnacos restore)"],
+  ["RNACOS_BACKUP_TOKEN", "", "token for GET /rnacos/backup?token=… and POST /rnacos/restore?token=… (at least 32 characters enables them; a backup also loads offline with tnacos restore)"],
   ["RNACOS_ENABLE_NO_AUTH_CONSOLE", "false", "also serve the console on the HTTP port under /rnacos/, without login (every request acts as an admin; rnacos's old console)"],
   ["RNACOS_CONSOLE_LOGIN_TIMEOUT", "86400", "console session lifetime (s): the session cookie's Max-Age and its token's expiry"],
   ["RNACOS_CONSOLE_LOGIN_ONE_HOUR_LIMIT", "5", "failed console logins allowed per user per hour; more answer LOGIN_LIMITE_ERROR until the hour ends (0 = no limit)"],

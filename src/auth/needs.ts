@@ -14,7 +14,7 @@ export type Need =
   | { kind: "all"; needs: Need[] };
 
 // rnacos/(…): the console on the HTTP port with RNACOS_ENABLE_NO_AUTH_CONSOLE (routed only then).
-const PUBLIC = /^\/(rnacos\/($|index\.html$|assets\/|api\/console\/)|health|metrics|nacos\/metrics|rnacos\/metrics|rnacos\/backup$|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
+const PUBLIC = /^\/(rnacos\/($|index\.html$|assets\/|api\/console\/v1\/)|health|metrics|nacos\/metrics|rnacos\/metrics|rnacos\/backup$|nacos\/v1\/console\/health\/|nacos\/v1\/auth\/(users\/)?login$|nacos\/v3\/auth\/user\/login$|rnacos\/v1\/auth\/user\/login$)/;
 const ADMIN = /^\/nacos\/(v1\/auth\/(users|roles|permissions)|v3\/auth\/(user|role|permission)|v1\/raft\/|v1\/core\/|v2\/core\/|v1\/ns\/operator\/switches)/;
 
 /** Open to anyone whatever its parameters: guards skip reading the body of these. */
@@ -25,6 +25,9 @@ export function isPublicPath(path: string): boolean {
 /** HTTP: `get` reads a parameter (query or form). */
 export function httpNeed(method: string, path: string, get: (name: string) => string | undefined): Need {
   if (isPublicPath(path)) return { kind: "public" };
+  // A restore with the backup token is checked by its route (constant time); without one it takes an admin.
+  if (path === "/rnacos/restore") return get("token") !== undefined ? { kind: "public" } : { kind: "admin" };
+  if (/^\/rnacos\/api\/console\/(v2\/)?transfer\//.test(path)) return { kind: "admin" };
   if (ADMIN.test(path)) return method === "GET" && !/^\/nacos\/v[13]\/auth\//.test(path) ? { kind: "user" } : { kind: "admin" };
   const write = method !== "GET" && method !== "HEAD";
   if (/^\/nacos\/v[12]\/cs\//.test(path)) {

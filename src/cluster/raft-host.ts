@@ -21,6 +21,7 @@ import {
   appendOps, appliedOps, compactOps, hardStateOp, installOps, loadRaft, readStatePairs,
 } from "../storage/raft-storage.ts";
 import { decodePairs, encodePairs } from "../storage/snapshot-codec.ts";
+import { replacesState } from "../storage/restore-machine.ts";
 import { NOT_LEADER, type PeerTransport, PeerUnreachable } from "./transport.ts";
 import { ClusterError, decodeJson, encodeJson, packChunk, unpackChunk } from "./host-wire.ts";
 import { STATE_BACKLOG_DEFAULTS, StateBacklog, type StateBacklogLimits } from "./state-backlog.ts";
@@ -430,6 +431,7 @@ export class RaftHost {
     if (rd.hardState) ops.push(hardStateOp(rd.hardState));
     const done: { index: number; term: number; cmd?: ReplicatedCommand; result?: unknown; error?: Error }[] = [];
     const stateOps: KvOp[] = [];
+    let logWritten = false;
     for (const e of rd.committed) {
       if (e.type !== "normal" || e.data === "") {
         done.push({ index: e.index, term: e.term });
@@ -445,9 +447,21 @@ export class RaftHost {
         log.error("raft: state machine threw; entry skipped", { index: e.index, error: err as Error });
         done.push({ index: e.index, term: e.term, error: err as Error });
       }
+      if (replacesState(done[done.length - 1].result)) {
+        // A restore replaced every state row: they go to the store now, with their applied index and
+        // after the log that holds them, and every module rebuilds its memory from them before the
+        // next entry is applied (as after a snapshot install). A failure here fails the host.
+        if (!logWritten && ops.length > 0) await this.persist(() => kv.batch(ops));
+        logWritten = true;
+        appliedOps(e.index, this.core.confState(), stateOps);
+        this.backlog.add(stateOps.splice(0));
+        await this.writeState();
+        await sm.load(kv);
+        log.info("raft: every state row replaced by a restore", { index: e.index });
+      }
     }
     if (rd.committed.length > 0) appliedOps(rd.committed[rd.committed.length - 1].index, this.core.confState(), stateOps);
-    if (ops.length > 0) await this.persist(() => kv.batch(ops));
+    if (ops.length > 0 && !logWritten) await this.persist(() => kv.batch(ops));
     if (rd.snapshot) this.storedLast = rd.snapshot.index;
     if (rd.entries.length > 0) this.storedLast = rd.entries[rd.entries.length - 1].index;
     if (stateOps.length > 0 && this.backlog.add(stateOps)) await this.writeState();

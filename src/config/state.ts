@@ -55,6 +55,16 @@ export function configDamage(item: ConfigItem): string | undefined {
   return undefined;
 }
 
+/** Each served config's md5s (formal, beta, tags), to tell which changed across a reload. */
+function servedVersions(configs: ReadonlyMap<string, ConfigItem>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, c] of configs) {
+    const tags = Object.entries(c.tags ?? {}).map(([t, g]) => `${t}=${g.md5}`).sort().join(",");
+    out.set(k, `${c.md5}|${c.beta?.md5 ?? ""}|${c.beta?.betaIps ?? ""}|${tags}`);
+  }
+  return out;
+}
+
 /** A row written without an md5 ("": commands built by hand, e.g. in simulations) cannot be checked, so it passes. */
 export function md5Matches(content: string, md5: string): boolean {
   return md5 === "" || md5Hex(content) === md5;
@@ -71,6 +81,7 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
   /** Rows the last load() withheld (see configDamage); reported by whoever owns a log and metrics. */
   damaged: DamagedRow[] = [];
   private damageListener: ((rows: DamagedRow[]) => void) | undefined;
+  private loadedOnce = false;
 
   /** Called after every load() that withheld rows (start-up, snapshot install). */
   onDamaged(fn: (rows: DamagedRow[]) => void): void {
@@ -92,6 +103,10 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
   }
 
   async load(kv: Kv): Promise<void> {
+    // A reload (snapshot install, restore) may change what is served: listeners hear of every config
+    // whose content (formal, beta or tag) differs afterwards. The first load has no one to tell.
+    const before = this.loadedOnce ? servedVersions(this.configs) : undefined;
+    this.loadedOnce = true;
     this.configs.clear();
     this.byId.clear();
     this.namespaces.clear();
@@ -128,6 +143,14 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
       this.addHistoryRef(s.slice(sep + 1, meta < 0 ? s.length : meta), id, Number(s.slice(0, sep)));
     }
     if (this.damaged.length > 0) this.damageListener?.(this.damaged);
+    if (before) {
+      const after = servedVersions(this.configs);
+      for (const k of new Set([...before.keys(), ...after.keys()])) {
+        if (before.get(k) === after.get(k)) continue;
+        const key = parseKeyString(k);
+        for (const fn of this.listeners) fn(key);
+      }
+    }
   }
 
   apply(cmd: ConfigCommand, index: number): Applied<ConfigResult> {

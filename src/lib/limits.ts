@@ -12,6 +12,12 @@ export const LIMITS = {
   configTransferMaxEntries: 5_000,
   /** Config import: most bytes of uncompressed zip entries in one request. */
   configImportMaxBytes: 64 * 1024 * 1024,
+  /** Restore into a running cluster: most bytes of state rows one restore stages (held in memory on every node until it commits). */
+  restoreMaxBytes: 64 * 1024 * 1024,
+  /** Restore into a running cluster: rows per Raft entry, at most about this many bytes (a snapshot chunk is 1 MiB). */
+  restoreChunkBytes: 512 * 1024,
+  /** Imports (rnacos transfer file, Nacos MySQL dump): most records read from one file. */
+  migrationMaxRecords: 500_000,
   /** Env file size we are willing to parse. */
   envFileMaxBytes: 1024 * 1024,
 } as const;

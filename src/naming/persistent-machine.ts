@@ -14,6 +14,7 @@ const SERVICE_END = "svc0";
 export class NamingStateMachine implements StateMachine<NamingCommand, ApplyResult> {
   private readonly state: PersistentState;
   private readonly onChanged: (serviceKey: string) => void;
+  private loadedOnce = false;
   constructor(state: PersistentState, onChanged: (serviceKey: string) => void) {
     this.state = state;
     this.onChanged = onChanged;
@@ -34,8 +35,14 @@ export class NamingStateMachine implements StateMachine<NamingCommand, ApplyResu
   }
 
   async load(kv: Kv): Promise<void> {
+    // After a reload (snapshot install, restore) subscribers hear of every service that changed.
+    const before = this.loadedOnce ? new Map(this.state.snapshot().map(([k, r]) => [k, JSON.stringify(r)])) : undefined;
+    this.loadedOnce = true;
     for (const k of [...this.state.keys()]) this.state.load(k, undefined);
     await loadServiceRecords(kv, this.state);
+    if (!before) return;
+    const after = new Map(this.state.snapshot().map(([k, r]) => [k, JSON.stringify(r)]));
+    for (const k of new Set([...before.keys(), ...after.keys()])) if (before.get(k) !== after.get(k)) this.onChanged(k);
   }
 }
 

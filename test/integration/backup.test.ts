@@ -5,20 +5,16 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serverCommand, startServerProcess } from "../support/process.ts";
+import { startServerProcess } from "../support/process.ts";
 import { post } from "./config-support.ts";
+import { runOffline } from "../support/offline.ts";
+import { decodeBackup } from "../../src/storage/backup-file.ts";
 
 const TOKEN = "backup-token-0123456789-abcdefghij";
 
-function cli(args: string[], dataDir: string): { code: number; out: string } {
-  const [cmd, base] = serverCommand();
-  const r = spawnSync(cmd, [...base, ...args], { encoding: "utf8", timeout: 30_000, env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), RNACOS_DATA_DIR: dataDir } });
-  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
 
 test("a backup from a live node restores into a directory a server starts from with everything in it", async () => {
   const work = mkdtempSync(join(tmpdir(), "tnacos-backup-"));
@@ -41,7 +37,7 @@ test("a backup from a live node restores into a directory a server starts from w
   }
   try {
     const dataDir = join(work, "data");
-    const restored = cli(["restore", join(work, "x.bak")], dataDir);
+    const restored = runOffline(["restore", join(work, "x.bak")], dataDir);
     assert.is(restored.code, 0, restored.out);
     assert.match(restored.out, /restored into .*data\.restored-/);
     const made = readdirSync(work).find((n) => n.startsWith("data.restored-"))!;
@@ -65,11 +61,38 @@ test("a backup from a live node restores into a directory a server starts from w
     const bytes = new Uint8Array(readFileSync(join(work, "x.bak")));
     bytes[bytes.length - 3] ^= 0xff;
     writeFileSync(join(work, "bad.bak"), bytes);
-    const bad = cli(["restore", join(work, "bad.bak")], join(work, "other"));
+    const bad = runOffline(["restore", join(work, "bad.bak")], join(work, "other"));
     assert.is(bad.code, 1, bad.out);
     assert.match(bad.out, /does not match its checksum/);
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("tnacos backup reads a stopped node's data directory into the same rows the live backup serves", async () => {
+  const work = mkdtempSync(join(tmpdir(), "tnacos-backup-"));
+  const src = await startServerProcess({ RNACOS_BACKUP_TOKEN: TOKEN });
+  try {
+    for (let i = 0; i < 5; i++) assert.is(await (await post(`${src.httpUrl}/nacos/v1/cs/configs`, { dataId: `c${i}`, group: "G", content: `v${i}` })).text(), "true");
+    writeFileSync(join(work, "live.bak"), new Uint8Array(await (await fetch(`${src.httpUrl}/rnacos/backup?token=${TOKEN}`)).arrayBuffer()));
+  } finally {
+    assert.is(await src.stop({ keepData: true }), 0);
+  }
+  try {
+    const made = runOffline(["backup", join(work, "offline.bak")], src.dataDir);
+    assert.is(made.code, 0, made.out);
+    assert.match(made.out, /rows as of Raft index \d+/);
+    const live = decodeBackup(new Uint8Array(readFileSync(join(work, "live.bak"))));
+    const offline = decodeBackup(new Uint8Array(readFileSync(join(work, "offline.bak"))));
+    // The live backup was taken before the node's last own entries (none are config writes): same rows.
+    assert.equal(offline.pairs.filter(([k]) => k.startsWith("cfg:")), live.pairs.filter(([k]) => k.startsWith("cfg:")));
+    assert.ok(offline.index >= live.index);
+    const again = runOffline(["backup", join(work, "offline.bak")], src.dataDir);
+    assert.is(again.code, 1, "an existing file is not overwritten");
+    assert.match(again.out, /already exists/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(src.dataDir, { recursive: true, force: true });
   }
 });
 

@@ -108,10 +108,13 @@ test("RUST_LOG accepts plain levels and rnacos-style target lists", () => {
 });
 
 test("cli: -e / --env-file / --env-file=, --help, --version, unknown args", () => {
-  assert.equal(parseArgs(["-e", "env03"]), { envFile: "env03", command: undefined, file: undefined, help: false, version: false });
+  assert.equal(parseArgs(["-e", "env03"]), { envFile: "env03", command: undefined, file: undefined, file2: undefined, help: false, version: false });
   assert.is(parseArgs(["verify", "-e", "env03"]).command, "verify");
-  assert.equal(parseArgs(["restore", "x.bak", "-e", "env03"]), { envFile: "env03", command: "restore", file: "x.bak", help: false, version: false });
+  assert.equal(parseArgs(["restore", "x.bak", "-e", "env03"]), { envFile: "env03", command: "restore", file: "x.bak", file2: undefined, help: false, version: false });
   assert.throws(() => parseArgs(["restore"]), /restore needs the backup file/);
+  assert.equal(parseArgs(["mysql-to-data", "d.sql", "o.data"]), { envFile: undefined, command: "mysql-to-data", file: "d.sql", file2: "o.data", help: false, version: false });
+  assert.throws(() => parseArgs(["mysql-to-data", "d.sql"]), /mysql-to-data needs the mysqldump file and the file to write/);
+  assert.throws(() => parseArgs(["backup", "a", "restore", "b"]), /unknown argument "restore"/);
   assert.is(parseArgs(["--env-file", "a"]).envFile, "a");
   assert.is(parseArgs(["--env-file=b"]).envFile, "b");
   assert.ok(parseArgs(["--help"]).help);

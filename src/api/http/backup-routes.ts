@@ -31,7 +31,8 @@ export function addBackupRoutes(routes: HttpRoutes, o: { token: string; host: ()
   });
 }
 
-function sameSecret(a: string, b: string): boolean {
+/** Constant-time comparison of a presented token with the configured one. */
+export function sameSecret(a: string, b: string): boolean {
   let diff = a.length ^ b.length;
   for (let i = 0; i < b.length; i++) diff |= (a.charCodeAt(i) || 0) ^ b.charCodeAt(i);
   return diff === 0;
