@@ -31,6 +31,7 @@ import { addConsoleMonitor } from "./console/monitor.ts";
 import { addConsoleForward } from "./console/forward.ts";
 import { addNoLoginConsole, consoleHandler } from "./console/listener.ts";
 import { consoleError } from "./console/answers.ts";
+import { onePortHandler, serveOnePort } from "./api/one-port.ts";
 
 /**
  * Feature modules, in start order (stopped in reverse). Each module file adds one line here.
@@ -131,7 +132,8 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
     timer: platform.timer,
     log: log.child("grpc"),
     host: settings.sdkHost,
-    port: settings.grpcPort,
+    // One-port mode with the gRPC port set to the HTTP port: gRPC arrives through the HTTP port only.
+    port: settings.onePort && settings.grpcPort === settings.httpPort ? undefined : settings.grpcPort,
     manager: connections,
     dispatcher: { registry, clock: platform.clock, log: log.child("grpc"), isReady: () => ready, guard: () => guards.grpc },
     maxMessageBytes: LIMITS.grpcMaxMessageBytes,
@@ -162,10 +164,10 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       return httpListener?.port ?? settings.httpPort;
     },
     get grpcPort() {
-      return grpc.port;
+      return grpc.port ?? httpListener?.port ?? settings.httpPort;
     },
     get consolePort() {
-      return consoleListener?.port ?? 0;
+      return consoleListener?.port ?? (settings.onePort && settings.consolePort !== 0 ? httpListener?.port ?? settings.httpPort : 0);
     },
     connections,
     registry,
@@ -175,12 +177,20 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       dirLock = await kv.lock();
       await replication.start();
       for (const m of modules) await m.start();
-      httpListener = await platform.net.serveHttp({
-        host: settings.sdkHost, port: settings.httpPort, handler: http.handler, maxBodyBytes: LIMITS.httpMaxBodyBytes,
-      });
+      const consoleOn = settings.consolePort !== 0;
+      httpListener = settings.onePort
+        ? await serveOnePort({
+          net: platform.net, log: log.child("http"), host: settings.sdkHost, port: settings.httpPort,
+          handler: onePortHandler(http.handler, consoleOn ? consoleHandler(consoleApp) : undefined), maxBodyBytes: LIMITS.httpMaxBodyBytes,
+          grpc, peekTimeoutMs: settings.grpcSetupTimeoutMs, maxPeeking: settings.grpcMaxConnections,
+        })
+        : await platform.net.serveHttp({
+          host: settings.sdkHost, port: settings.httpPort, handler: http.handler, maxBodyBytes: LIMITS.httpMaxBodyBytes,
+        });
       try {
         await grpc.start();
-        if (settings.consolePort !== 0) {
+        // One-port mode with the console port set to the HTTP port: the console is on the HTTP port only.
+        if (consoleOn && !(settings.onePort && settings.consolePort === settings.httpPort)) {
           consoleListener = await platform.net.serveHttp({
             host: settings.consoleHost, port: settings.consolePort, handler: consoleHandler(consoleApp), maxBodyBytes: LIMITS.httpMaxBodyBytes,
           });
@@ -198,8 +208,9 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
         });
       }
       log.info("tnacos started", {
-        http: `${settings.sdkHost}:${httpListener.port}`, grpc: `${settings.sdkHost}:${grpc.port}`,
-        console: consoleListener ? `http://${settings.consoleHost}:${consoleListener.port}/` : "off",
+        http: `${settings.sdkHost}:${httpListener.port}`, grpc: `${settings.sdkHost}:${grpc.port ?? httpListener.port}`,
+        console: consoleListener ? `http://${settings.consoleHost}:${consoleListener.port}/` : consoleOn && settings.onePort ? `http://${settings.sdkHost}:${httpListener.port}/` : "off",
+        ...(settings.onePort ? { onePort: `gRPC and the console also on ${settings.sdkHost}:${httpListener.port}` } : {}),
         runtime: `${platform.runtime} ${platform.runtimeVersion}`, dataDir: settings.dataDir,
       });
     },

@@ -13,6 +13,8 @@ export interface Settings {
   /** 0 = console off. */
   consolePort: number;
   consoleHost: string;
+  /** tnacos only: the HTTP port also serves gRPC and the console (src/api/one-port.ts). */
+  onePort: boolean;
   httpWorkers: number;
   dataDir: string;
   runInDocker: boolean;
@@ -140,6 +142,10 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
   const consolePort = read(env, "RNACOS_HTTP_CONSOLE_PORT", portOrZero, "an integer port 1-65535, or 0 for off") ??
     (consoleDefault <= 65535 ? consoleDefault : 0);
   if (grpcPort > 65535) throw new SettingsError(`invalid RNACOS_GRPC_PORT (default HTTP+1000=${grpcPort}): set RNACOS_GRPC_PORT explicitly`);
+  const onePort = read(env, "TNACOS_ONE_PORT", bool, B) ?? false;
+  if (grpcPort === httpPort && !onePort) {
+    throw new SettingsError(`invalid RNACOS_GRPC_PORT=${grpcPort}: the same as RNACOS_HTTP_PORT; set TNACOS_ONE_PORT=true to serve gRPC on the HTTP port`);
+  }
   const runInDocker = read(env, "RNACOS_RUN_IN_DOCKER", bool, B) ?? false;
   const dataDir = read(env, "RNACOS_DATA_DIR", text, "a directory path") ??
     read(env, "RNACOS_CONFIG_DB_DIR", text, "a directory path") ??
@@ -151,6 +157,7 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
     grpcPort,
     consolePort,
     consoleHost: read(env, "RNACOS_CONSOLE_HOST", host, "an IP address or host name") ?? sdkHost,
+    onePort,
     httpWorkers: read(env, "RNACOS_HTTP_WORKERS", intIn(1, 1024), "an integer 1-1024") ?? 1,
     dataDir,
     runInDocker,
@@ -230,8 +237,8 @@ export function loadSettings(env: Env, ctx: SettingsContext): Settings {
 export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_HTTP_PORT", "8848", "HTTP OpenAPI port"],
   ["RNACOS_SDK_HOST", "0.0.0.0", "bind address for HTTP and gRPC (IPv6 like [::1] allowed)"],
-  ["RNACOS_GRPC_PORT", "HTTP+1000", "gRPC SDK and cluster port"],
-  ["RNACOS_HTTP_CONSOLE_PORT", "HTTP+2000", "web console port: the UI at / and its API under /api/console/v1 (0 = off)"],
+  ["RNACOS_GRPC_PORT", "HTTP+1000", "gRPC SDK and cluster port (with TNACOS_ONE_PORT it keeps listening; set it to the HTTP port for no separate gRPC listener)"],
+  ["RNACOS_HTTP_CONSOLE_PORT", "HTTP+2000", "web console port: the UI at / and its API under /api/console/v1 (0 = off; with TNACOS_ONE_PORT it keeps listening; set it to the HTTP port for no separate console listener)"],
   ["RNACOS_CONSOLE_HOST", "= SDK host", "console bind address"],
   ["RNACOS_HTTP_WORKERS", "1", "not implemented: accepted and validated for rnacos compatibility, has no effect (tnacos runs one event loop)"],
   ["RNACOS_DATA_DIR", "~/.local/share/tnacos/nacos_db", "data directory (alias RNACOS_CONFIG_DB_DIR; nacos_db on Windows/Docker)"],
@@ -265,6 +272,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_METRICS_LOG_INTERVAL_SECOND", "60", "interval of that log line (s, min 5)"],
   ["RNACOS_GMT_OFFSET_HOURS", "local", "log time zone offset"],
   ["RUST_LOG", "info", "log level: error, warn, info, debug"],
+  ["TNACOS_ONE_PORT", "false", "the HTTP port also serves gRPC (HTTP/2 told from HTTP/1.1 by each connection's first bytes) and the console (/, /index.html, /assets/*, /api/console/v1/*), for a single exposed port or a proxy; on Bun and Deno the HTTP port then runs on node:http (slower than their own servers) (tnacos only)"],
   ["TNACOS_NAMING_PUSH_EMPTY_PROTECTION", "true", "hold back pushes that would empty or collapse a service (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND", "30", "after start, hold every such push this long (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", "20", "how long a collapsing push is held before it goes out (tnacos only)"],
@@ -280,8 +288,8 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["TNACOS_GRPC_MAX_BUFFERED_BYTES", "268435456", "bytes of partly-received gRPC messages held at once, all connections together; beyond it the stream is refused (RESOURCE_EXHAUSTED), logged and counted in tnacos_grpc_buffer_refused_total (tnacos only)"],
   ["TNACOS_GRPC_MAX_PUSH_BACKLOG_BYTES", "4194304", "push bytes a gRPC client may leave unread; beyond it pushes to it are not written (they are retried like unacknowledged ones, with the newest state), counted in tnacos_grpc_push_refused_total (tnacos only)"],
   ["TNACOS_GRPC_SLOW_CLIENT_DROP_MS", "30000", "a client over that bound this long is disconnected, logged and counted in tnacos_grpc_slow_clients_dropped_total (tnacos only)"],
-  ["TNACOS_GRPC_MAX_CONNECTIONS", "20000", "TCP connections open at once on the gRPC port; more are closed at once, logged (once a second) and counted in tnacos_grpc_connections_refused_total (tnacos only)"],
-  ["TNACOS_GRPC_SETUP_TIMEOUT_MS", "10000", "a gRPC-port connection that opens no stream, or sends no ConnectionSetup, within this is closed (frees idle sockets' file descriptors), logged and counted in tnacos_grpc_connections_refused_total (tnacos only)"],
+  ["TNACOS_GRPC_MAX_CONNECTIONS", "20000", "TCP connections open at once on the gRPC port; more are closed at once, logged (once a second) and counted in tnacos_grpc_connections_refused_total; with TNACOS_ONE_PORT the HTTP port's HTTP/2 connections have the same bound of their own, and so have its connections not yet told apart (tnacos only)"],
+  ["TNACOS_GRPC_SETUP_TIMEOUT_MS", "10000", "a gRPC-port connection that opens no stream, or sends no ConnectionSetup, within this is closed (frees idle sockets' file descriptors), logged and counted in tnacos_grpc_connections_refused_total; with TNACOS_ONE_PORT, also an HTTP-port connection whose first bytes do not tell HTTP/1.1 from HTTP/2 (tnacos_one_port_refused_total) (tnacos only)"],
   ["TNACOS_GRPC_MAX_PRESETUP_BYTES", "262144", "the same, per connection before its ConnectionSetup (after it: 4 × the largest message) (tnacos only)"],
   ["TNACOS_HISTORY_MAX_ANSWER_BYTES", "33554432", "bytes of one history answer: lists (pages, /history/configs) are cut to the items that fit, a larger single row is a 413; logged and counted in tnacos_history_answer_capped_total (tnacos only)"],
 ];

@@ -1,6 +1,7 @@
 /** The Bun platform (production; compiled binaries): Bun.serve, node:http2, bun:sqlite. */
 import type { Platform } from "../../src/ports/platform.ts";
 import { commonPorts, h2Net } from "../shared/common.ts";
+import { serveOnePort } from "../shared/one-port.ts";
 import { createBunSqliteKvFactory } from "./kv-bun-sqlite.ts";
 import { serveHttp } from "./http.ts";
 
@@ -9,7 +10,7 @@ export function createBunPlatform(): Platform {
     ...commonPorts(),
     runtime: "bun",
     runtimeVersion: Bun.version,
-    net: { serveHttp, ...h2Net },
+    net: { serveHttp, ...h2Net, serveOnePort: (o) => serveOnePort(o, "handed") },
     kv: (dir) => createBunSqliteKvFactory(dir),
   };
 }

@@ -1,6 +1,7 @@
 /** The Deno 2 platform: Deno.serve, node:http2, node:sqlite. */
 import type { Platform } from "../../src/ports/platform.ts";
 import { commonPorts, h2Net } from "../shared/common.ts";
+import { serveOnePort } from "../shared/one-port.ts";
 import { createNodeSqliteKvFactory } from "../shared/kv-node-sqlite.ts";
 import { serveHttp } from "./http.ts";
 
@@ -9,7 +10,7 @@ export function createDenoPlatform(): Platform {
     ...commonPorts(),
     runtime: "deno",
     runtimeVersion: Deno.version.deno,
-    net: { serveHttp, ...h2Net },
+    net: { serveHttp, ...h2Net, serveOnePort: (o) => serveOnePort(o, "listening") },
     kv: (dir) => createNodeSqliteKvFactory(dir),
   };
 }

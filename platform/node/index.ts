@@ -2,15 +2,16 @@
 import process from "node:process";
 import type { Platform } from "../../src/ports/platform.ts";
 import { commonPorts, h2Net } from "../shared/common.ts";
+import { serveOnePort } from "../shared/one-port.ts";
 import { createNodeSqliteKvFactory } from "../shared/kv-node-sqlite.ts";
-import { serveHttp } from "./http.ts";
+import { serveHttp } from "../shared/node-http.ts";
 
 export function createNodePlatform(): Platform {
   return {
     ...commonPorts(),
     runtime: "node",
     runtimeVersion: process.versions.node,
-    net: { serveHttp, ...h2Net },
+    net: { serveHttp, ...h2Net, serveOnePort: (o) => serveOnePort(o, "listening") },
     kv: (dir) => createNodeSqliteKvFactory(dir),
   };
 }

@@ -158,7 +158,18 @@ function wrapSession(session: http2.ServerHttp2Session, abort: Abort): H2Session
   };
 }
 
-export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
+/** An HTTP/2 server with its limits, not listening, and how to end its sessions. */
+export interface H2Core {
+  readonly server: http2.Http2Server;
+  /**
+   * Graceful shutdown: `stopAccepting` closes the socket the connections come from (its callback runs once
+   * they are all gone); GOAWAY to every session, wait up to `graceMs`, then destroy what is left.
+   */
+  close(graceMs: number, stopAccepting: (done: () => void) => void): Promise<void>;
+}
+
+/** serveH2 listens with it; the one-port listener (one-port.ts) hands it the connections that sent the HTTP/2 preface. */
+export function createH2Core(opts: Omit<H2ServeOptions, "host" | "port">): H2Core {
   const sessions = new Set<http2.ServerHttp2Session>();
   const server = http2.createServer({
     // gRPC messages up to 10 MiB are framed in 16 KiB DATA frames; this bounds header blocks only.
@@ -224,33 +235,41 @@ export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
   });
   server.on("sessionError", () => {});
   server.on("error", () => {});
+  return {
+    server,
+    close(graceMs, stopAccepting) {
+      return new Promise<void>((resolveClose) => {
+        let finished = false;
+        const done = () => {
+          if (!finished) {
+            finished = true;
+            resolveClose();
+          }
+        };
+        stopAccepting(done);
+        for (const s of sessions) endSession(s, graceMs, abort);
+        // Deno's node:http2 does not always report the last session closing to server.close():
+        // after the grace period, destroy what is left and resolve regardless.
+        setTimeout(() => {
+          for (const s of sessions) s.destroyed || abort(s);
+          setTimeout(done, 50);
+        }, sessions.size === 0 ? 0 : graceMs);
+      });
+    },
+  };
+}
+
+export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
+  const core = createH2Core(opts);
+  const server = core.server;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
       server.off("error", reject);
       const addr = server.address();
-      const port = typeof addr === "object" && addr ? addr.port : opts.port;
       resolve({
-        port,
-        close(graceMs = 2000) {
-          return new Promise<void>((resolveClose) => {
-            let finished = false;
-            const done = () => {
-              if (!finished) {
-                finished = true;
-                resolveClose();
-              }
-            };
-            server.close(() => done());
-            for (const s of sessions) endSession(s, graceMs, abort);
-            // Deno's node:http2 does not always report the last session closing to server.close():
-            // after the grace period, destroy what is left and resolve regardless.
-            setTimeout(() => {
-              for (const s of sessions) s.destroyed || abort(s);
-              setTimeout(done, 50);
-            }, sessions.size === 0 ? 0 : graceMs);
-          });
-        },
+        port: typeof addr === "object" && addr ? addr.port : opts.port,
+        close: (graceMs = 2000) => core.close(graceMs, (done) => server.close(() => done())),
       });
     });
   });

@@ -100,6 +100,26 @@ export interface H2Listener extends Listener {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * One port for HTTP/1.1 and HTTP/2 (h2c with prior knowledge: gRPC), told apart per connection by its
+ * first bytes: the HTTP/2 client preface goes to the HTTP/2 server, anything else to the HTTP/1.1 one.
+ */
+export interface OnePortServeOptions {
+  host: string;
+  port: number;
+  http: Pick<HttpServeOptions, "handler" | "maxBodyBytes">;
+  h2: Omit<H2ServeOptions, "host" | "port">;
+  /** A connection whose first bytes have not told its protocol within this is closed. */
+  peekTimeoutMs: number;
+  /** Most connections being told apart at once; more are closed at once. */
+  maxPeeking: number;
+  /**
+   * A connection was closed before a server took it (one of the two limits above), or the HTTP/1.1
+   * server could not parse what it sent (answered 400): for the log and metrics.
+   */
+  onRefused?(reason: "peek_timeout" | "too_many_peeking" | "bad_request", remoteAddress: string): void;
+}
+
 /** Client side, for node-to-node calls and tests. */
 export interface H2ClientStream {
   onResponse(fn: (headers: H2Headers) => void): void;
@@ -121,6 +141,8 @@ export interface H2ClientSession {
 export interface Net {
   serveHttp(opts: HttpServeOptions): Promise<Listener>;
   serveH2(opts: H2ServeOptions): Promise<H2Listener>;
+  /** TNACOS_ONE_PORT: `close` ends both halves (GOAWAY to HTTP/2 sessions, HTTP/1.1 connections within the grace). */
+  serveOnePort(opts: OnePortServeOptions): Promise<H2Listener>;
   /** `authority` is host:port; plaintext h2c with prior knowledge. */
   dialH2(authority: string): Promise<H2ClientSession>;
 }

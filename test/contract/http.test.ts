@@ -5,7 +5,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import type { HttpHandler, HttpServeOptions, Listener } from "../../src/ports/net.ts";
-import { serveHttp as nodeServeHttp } from "../../platform/node/http.ts";
+import { serveHttp as nodeServeHttp } from "../../platform/shared/node-http.ts";
 import { runtime } from "../support/platform.ts";
 
 type Serve = (o: HttpServeOptions) => Promise<Listener>;

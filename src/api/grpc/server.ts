@@ -4,7 +4,7 @@
  * 10 MiB limit, grpc-timeout, trailers-only errors and graceful shutdown; Nacos semantics live in
  * dispatch.ts and connection-manager.ts.
  */
-import type { H2Listener, H2ServerStream, H2Session, Net } from "../../ports/net.ts";
+import type { H2Listener, H2ServeOptions, H2ServerStream, H2Session, Net } from "../../ports/net.ts";
 import type { Timer } from "../../ports/clock.ts";
 import type { Log } from "../../ports/log.ts";
 import type { Connection, StreamSink } from "./connection.ts";
@@ -16,6 +16,7 @@ import { NacosCode } from "./codes.ts";
 import { decodePayload, encodePayloadFrame, type Json, PayloadError } from "./payload.ts";
 import { encodeGrpcMessage, GrpcStatus, parseGrpcTimeout } from "./status.ts";
 import { metrics } from "../../lib/metrics.ts";
+import { atMostEvery } from "../../lib/throttle.ts";
 
 const grpcRequests = metrics.counter("tnacos_grpc_requests_total", "gRPC unary requests answered, by request type and Nacos errorCode (0 = success)");
 const grpcLatency = metrics.histogram("tnacos_grpc_request_duration_ms", "gRPC unary request time from its last byte to the answer (ms), by request type and outcome");
@@ -46,7 +47,8 @@ export interface GrpcServerOptions {
   timer: Timer;
   log: Log;
   host: string;
-  port: number;
+  /** Undefined: no listener of its own; connections arrive through h2Options() (one-port mode, src/api/one-port.ts). */
+  port: number | undefined;
   manager: ConnectionManager;
   dispatcher: DispatcherOptions;
   maxMessageBytes: number;
@@ -94,27 +96,30 @@ export class GrpcServer {
     });
   }
 
-  get port(): number {
+  /** Undefined when it has no port of its own. */
+  get port(): number | undefined {
     return this.listener?.port ?? this.o.port;
   }
 
   async start(): Promise<void> {
-    let warnedAt = -Infinity;
-    this.listener = await this.o.net.serveH2({
-      host: this.o.host, port: this.o.port, onSession: (s) => this.onSession(s),
+    if (this.o.port !== undefined) this.listener = await this.o.net.serveH2({ host: this.o.host, port: this.o.port, ...this.h2Options() });
+    this.o.manager.start();
+  }
+
+  /** How every listener that carries gRPC hands this server its HTTP/2 sessions, with the same limits. */
+  h2Options(): Omit<H2ServeOptions, "host" | "port"> {
+    const warn = atMostEvery(1000);
+    return {
+      onSession: (s) => this.onSession(s),
       maxConnections: this.o.maxConnections, setupTimeoutMs: this.o.setupTimeoutMs,
       onRefused: (reason, remote) => {
         connectionsRefused.inc({ reason });
-        // At most one line a second: a flood must not turn into a log flood.
-        const now = performance.now();
-        if (now - warnedAt < 1000) return;
-        warnedAt = now;
+        if (!warn()) return;
         this.o.log.warn(reason === "too_many_connections"
           ? `gRPC connection refused: ${this.o.maxConnections} already open (TNACOS_GRPC_MAX_CONNECTIONS)`
           : `gRPC connection closed: no stream within ${this.o.setupTimeoutMs} ms (TNACOS_GRPC_SETUP_TIMEOUT_MS)`, { remote });
       },
-    });
-    this.o.manager.start();
+    };
   }
 
   /** Ends every bi-stream (clients reconnect elsewhere), then GOAWAY to every session. */

@@ -1,6 +1,7 @@
 /**
  * HTTP/1.1 on `node:http` with a light fetch-style adapter: no WHATWG Request/Response objects per call
- * (they cost ~100 µs each on Node; runtime-facts §2).
+ * (they cost ~100 µs each on Node; runtime-facts §2). Node's HTTP listener, and on every runtime the
+ * HTTP/1.1 half of the one-port listener (one-port.ts), which needs a server it can hand sockets to.
  */
 import * as http from "node:http";
 import type { HttpRequest, HttpServeOptions, Listener } from "../../src/ports/net.ts";
@@ -57,7 +58,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array>
   });
 }
 
-export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
+/** The server, not listening: serveHttp listens with it, the one-port listener hands it connections. */
+export function createHttp1Server(opts: Pick<HttpServeOptions, "handler" | "maxBodyBytes">): http.Server {
   const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     Promise.resolve()
       .then(() => opts.handler(lightRequest(req, res, opts.maxBodyBytes)))
@@ -72,6 +74,11 @@ export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
       });
   });
   server.on("clientError", (_e, socket) => socket.destroy());
+  return server;
+}
+
+export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
+  const server = createHttp1Server(opts);
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
