@@ -11,10 +11,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { md5Hex } from "../../src/lib/md5.ts";
-import type { ServerProcess } from "../support/process.ts";
 import { runChild } from "./rust-config-child-runner.ts";
 import { runtime } from "../support/platform.ts";
 import { post, startServerWithGrpcOffset } from "../integration/config-support.ts";
+import { freePort, type ServerProcess, startServerProcess } from "../support/process.ts";
 
 const t = suite<{ srv: ServerProcess }>(`nacos-sdk-rust-binding-node (gRPC) config under ${runtime}`);
 t.before(async (ctx) => {
@@ -68,3 +68,23 @@ authed("the SDK logs in with username/password and every gRPC call carries its t
   }
 });
 authed.run();
+
+const onePort = suite(`nacos-sdk-rust-binding-node (gRPC) config against a one-port server (TNACOS_ONE_PORT), under ${runtime}`);
+onePort("the SDK's gRPC (query, listen, push) reaches the HTTP port, the server's only port", async () => {
+  let port = await freePort();
+  while (port - 1000 < 1024) port = await freePort();
+  const srv = await startServerProcess({ RUST_LOG: "warn", TNACOS_ONE_PORT: "true", RNACOS_GRPC_PORT: String(port) }, { httpPort: port });
+  try {
+    const r = await runChild(port, "", port, { TNACOS_TEST_RUST_SDK_PORT: String(port - 1000) });
+    if (r.loadError !== undefined) {
+      assert.is.not(runtime, "node", `the Rust SDK binding must load under Node: ${String(r.loadError)}`);
+      return;
+    }
+    assert.is(r.error, undefined, `scenario failed after steps ${JSON.stringify(r.steps)}: ${String(r.error)}`);
+    assert.equal(r.steps, ["published and read", "listener registered", "change callback", "push-driven callback", "removed"]);
+    assert.is(r.got, '{"from":"rust","多":"字节"}');
+  } finally {
+    await srv.stop();
+  }
+});
+onePort.run();

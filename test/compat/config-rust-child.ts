@@ -43,7 +43,10 @@ async function main(): Promise<void> {
     result.loadError = (e as Error).message;
     return;
   }
-  const c = new Client({ serverAddr: `127.0.0.1:${httpPort}`, namespace, appName: "compat", ...creds });
+  // TNACOS_TEST_RUST_SDK_PORT: the port the SDK is given, when it is not the server's HTTP port. The SDK
+  // has no gRPC port option (it dials the given port + 1000), so a one-port server on P is reached by
+  // giving it P - 1000 (without auth it sends nothing to that port itself).
+  const c = new Client({ serverAddr: `127.0.0.1:${process.env.TNACOS_TEST_RUST_SDK_PORT ?? httpPort}`, namespace, appName: "compat", ...creds });
   const dataId = `rust-${namespace || "public"}.json`;
   const tenantQ = namespace ? `&tenant=${namespace}` : "";
   const content = '{"from":"rust","多":"字节"}';
