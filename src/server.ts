@@ -180,7 +180,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       const consoleOn = settings.consolePort !== 0;
       httpListener = settings.onePort
         ? await serveOnePort({
-          net: platform.net, log: log.child("http"), host: settings.sdkHost, port: settings.httpPort,
+          net: platform.net, log: log.child("http"), clock: platform.clock, host: settings.sdkHost, port: settings.httpPort,
           handler: onePortHandler(http.handler, consoleOn ? consoleHandler(consoleApp) : undefined), maxBodyBytes: LIMITS.httpMaxBodyBytes,
           grpc, peekTimeoutMs: settings.grpcSetupTimeoutMs, maxPeeking: settings.grpcMaxConnections,
         })

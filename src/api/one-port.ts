@@ -7,6 +7,7 @@
  */
 import type { H2Listener, HttpHandler, Net } from "../ports/net.ts";
 import type { Log } from "../ports/log.ts";
+import type { Clock } from "../ports/clock.ts";
 import { CONSOLE_API } from "../console/forward.ts";
 import { metrics } from "../lib/metrics.ts";
 import { atMostEvery } from "../lib/throttle.ts";
@@ -33,6 +34,7 @@ export function onePortHandler(openApi: HttpHandler, console: HttpHandler | unde
 export interface OnePortOptions {
   net: Net;
   log: Log;
+  clock: Clock;
   host: string;
   port: number;
   handler: HttpHandler;
@@ -46,7 +48,8 @@ export interface OnePortOptions {
 
 export function serveOnePort(o: OnePortOptions): Promise<H2Listener> {
   // One gate per reason: a flood of one kind must not hide the first line of another.
-  const gates = { peek_timeout: atMostEvery(1000), too_many_peeking: atMostEvery(1000), bad_request: atMostEvery(1000) };
+  const gate = () => atMostEvery(1000, () => o.clock.monotonic());
+  const gates = { peek_timeout: gate(), too_many_peeking: gate(), bad_request: gate() };
   return o.net.serveOnePort({
     host: o.host, port: o.port,
     http: { handler: o.handler, maxBodyBytes: o.maxBodyBytes },

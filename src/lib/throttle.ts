@@ -1,10 +1,13 @@
-/** A gate for warnings a flood can trigger: true at most once per `intervalMs`, so a flood never becomes a log flood. */
-export function atMostEvery(intervalMs: number): () => boolean {
+/**
+ * A gate for warnings a flood can trigger: true at most once per `intervalMs` of `now` (a monotonic
+ * clock in ms), so a flood never becomes a log flood.
+ */
+export function atMostEvery(intervalMs: number, now: () => number): () => boolean {
   let lastAt = -Infinity;
   return () => {
-    const now = performance.now();
-    if (now - lastAt < intervalMs) return false;
-    lastAt = now;
+    const t = now();
+    if (t - lastAt < intervalMs) return false;
+    lastAt = t;
     return true;
   };
 }

@@ -33,6 +33,17 @@ test("derived ports follow RNACOS_HTTP_PORT; explicit ones win", () => {
   assert.is(t.consolePort, 0);
 });
 
+test("one-port mode: off by default; the gRPC port may equal the HTTP port only with it on", () => {
+  assert.is(loadSettings({}, ctx).onePort, false);
+  const s = loadSettings({ TNACOS_ONE_PORT: "true", RNACOS_HTTP_PORT: "8000", RNACOS_GRPC_PORT: "8000" }, ctx);
+  assert.is(s.onePort, true);
+  assert.is(s.grpcPort, 8000);
+  assert.is(s.raftNodeAddr, "127.0.0.1:8000", "peers reach it on the one port");
+  assert.is(loadSettings({ TNACOS_ONE_PORT: "on" }, ctx).grpcPort, 9848, "the gRPC port keeps its default");
+  assert.throws(() => loadSettings({ RNACOS_HTTP_PORT: "8000", RNACOS_GRPC_PORT: "8000" }, ctx), /RNACOS_GRPC_PORT=8000: the same as RNACOS_HTTP_PORT; set TNACOS_ONE_PORT=true/);
+  assert.throws(() => loadSettings({ TNACOS_ONE_PORT: "maybe" }, ctx), /invalid TNACOS_ONE_PORT="maybe": expected true or false/);
+});
+
 test("a node id other than 1 does not auto-init; docker and windows use ./nacos_db", () => {
   assert.is(loadSettings({ RNACOS_RAFT_NODE_ID: "2" }, ctx).raftAutoInit, false);
   assert.is(loadSettings({ RNACOS_RUN_IN_DOCKER: "true" }, ctx).dataDir, "nacos_db");

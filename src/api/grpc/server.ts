@@ -108,7 +108,7 @@ export class GrpcServer {
 
   /** How every listener that carries gRPC hands this server its HTTP/2 sessions, with the same limits. */
   h2Options(): Omit<H2ServeOptions, "host" | "port"> {
-    const warn = atMostEvery(1000);
+    const warn = atMostEvery(1000, () => this.o.dispatcher.clock.monotonic());
     return {
       onSession: (s) => this.onSession(s),
       maxConnections: this.o.maxConnections, setupTimeoutMs: this.o.setupTimeoutMs,
