@@ -4,7 +4,8 @@
  * protocol (query, listen with a push, naming subscribe with a push) on it, HTTP/1.1 keep-alive, the
  * console (UI and session-guarded API), and what must not hurt it: garbage bytes, a broken HTTP/2
  * preface, a slowloris that never sends its first bytes (closed after the bounded peek, logged).
- * A second server keeps its separate gRPC port: gRPC answers on both.
+ * A second server keeps its separate gRPC port: gRPC answers on both. Two one-port nodes form a cluster
+ * (Raft and Distro peer traffic on the one port).
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -13,6 +14,7 @@ import { freePort, type ServerProcess, startServerProcess } from "../support/pro
 import { ConsoleClient } from "../support/console.ts";
 import { openConfigConn, post, waitFor } from "./config-support.ts";
 import { hostsOf, namingClient, setSwitch } from "./naming-support.ts";
+import { stopAll, waitVoters } from "./cluster-support.ts";
 
 const PEEK_MS = 800;
 
@@ -182,3 +184,34 @@ separate("gRPC answers on the HTTP port and on the gRPC port", async ({ srv }) =
 });
 
 separate.run();
+
+const cluster = suite<{ nodes: ServerProcess[] }>("one-port mode in a cluster: peers reach each other on the one port");
+cluster.before(async (ctx) => {
+  ctx.nodes = [];
+  const first = await startOnePort({ RUST_LOG: "warn", RNACOS_RAFT_NODE_ID: "1" });
+  ctx.nodes.push(first);
+  ctx.nodes.push(await startOnePort({ RUST_LOG: "warn", RNACOS_RAFT_NODE_ID: "2", RNACOS_RAFT_JOIN_ADDR: `127.0.0.1:${first.httpPort}` }));
+});
+cluster.after(async (ctx) => {
+  await stopAll(ctx.nodes);
+});
+
+cluster("Raft joins and replicates, and a gRPC registration on one node is listed on the other", async ({ nodes }) => {
+  await waitVoters(nodes, [1, 2]);
+  const [a, b] = nodes;
+  assert.is(await (await post(`${b.httpUrl}/nacos/v1/cs/configs`, { dataId: "op-cluster", group: "G", content: "both" })).text(), "true");
+  await waitFor("config on node 1", async () => (await (await fetch(`${a.httpUrl}/nacos/v1/cs/configs?dataId=op-cluster&group=G`)).text()) === "both", 10_000);
+  const provider = await namingClient(b.httpPort);
+  try {
+    const r = await provider.request("InstanceRequest", {
+      namespace: "public", serviceName: "op-peer", groupName: "DEFAULT_GROUP", type: "registerInstance",
+      instance: { ip: "10.9.2.1", port: 1, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: "DEFAULT", metadata: {} },
+    });
+    assert.is(r.body.resultCode, 200);
+    await waitFor("instance synced to node 1", async () => (await hostsOf(a.httpUrl, "op-peer")).length === 1, 10_000);
+  } finally {
+    provider.close();
+  }
+});
+
+cluster.run();
