@@ -210,7 +210,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       log.info("tnacos started", {
         http: `${settings.sdkHost}:${httpListener.port}`, grpc: `${settings.sdkHost}:${grpc.port ?? httpListener.port}`,
         console: consoleListener ? `http://${settings.consoleHost}:${consoleListener.port}/` : consoleOn && settings.onePort ? `http://${settings.sdkHost}:${httpListener.port}/` : "off",
-        ...(settings.onePort ? { onePort: `gRPC and the console also on ${settings.sdkHost}:${httpListener.port}` } : {}),
+        ...(settings.onePort ? { onePort: `gRPC${consoleOn ? " and the console" : ""} also on ${settings.sdkHost}:${httpListener.port}` } : {}),
         runtime: `${platform.runtime} ${platform.runtimeVersion}`, dataDir: settings.dataDir,
       });
     },
