@@ -167,7 +167,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       return grpc.port ?? httpListener?.port ?? settings.httpPort;
     },
     get consolePort() {
-      return consoleListener?.port ?? (settings.onePort && settings.consolePort !== 0 ? httpListener?.port ?? settings.httpPort : 0);
+      return consoleListener?.port ?? (settings.onePort && settings.consolePort === settings.httpPort ? httpListener?.port ?? settings.httpPort : 0);
     },
     connections,
     registry,
@@ -178,10 +178,12 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       await replication.start();
       for (const m of modules) await m.start();
       const consoleOn = settings.consolePort !== 0;
+      // A console kept to another address than the SDK port's stays there: one-port mode must not widen its reach.
+      const consoleOnOnePort = settings.onePort && consoleOn && settings.consoleHost === settings.sdkHost;
       httpListener = settings.onePort
         ? await serveOnePort({
           net: platform.net, log: log.child("http"), clock: platform.clock, host: settings.sdkHost, port: settings.httpPort,
-          handler: onePortHandler(http.handler, consoleOn ? consoleHandler(consoleApp) : undefined), maxBodyBytes: LIMITS.httpMaxBodyBytes,
+          handler: onePortHandler(http.handler, consoleOnOnePort ? consoleHandler(consoleApp) : undefined), maxBodyBytes: LIMITS.httpMaxBodyBytes,
           grpc, peekTimeoutMs: settings.grpcSetupTimeoutMs, maxPeeking: settings.grpcMaxConnections,
         })
         : await platform.net.serveHttp({
@@ -209,8 +211,8 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
       }
       log.info("tnacos started", {
         http: `${settings.sdkHost}:${httpListener.port}`, grpc: `${settings.sdkHost}:${grpc.port ?? httpListener.port}`,
-        console: consoleListener ? `http://${settings.consoleHost}:${consoleListener.port}/` : consoleOn && settings.onePort ? `http://${settings.sdkHost}:${httpListener.port}/` : "off",
-        ...(settings.onePort ? { onePort: `gRPC${consoleOn ? " and the console" : ""} also on ${settings.sdkHost}:${httpListener.port}` } : {}),
+        console: consoleListener ? `http://${settings.consoleHost}:${consoleListener.port}/` : consoleOnOnePort ? `http://${settings.sdkHost}:${httpListener.port}/` : "off",
+        ...(settings.onePort ? { onePort: `gRPC${consoleOnOnePort ? " and the console" : ""} also on ${settings.sdkHost}:${httpListener.port}` } : {}),
         runtime: `${platform.runtime} ${platform.runtimeVersion}`, dataDir: settings.dataDir,
       });
     },

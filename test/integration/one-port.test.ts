@@ -183,6 +183,19 @@ separate("gRPC answers on the HTTP port and on the gRPC port", async ({ srv }) =
   }
 });
 
+separate("a console kept to another address (RNACOS_CONSOLE_HOST) stays there, off the one port", async () => {
+  const consolePort = await freePort();
+  const srv = await startOnePort({ RNACOS_CONSOLE_HOST: "127.0.0.2", RNACOS_HTTP_CONSOLE_PORT: String(consolePort) });
+  try {
+    assert.is((await fetch(`${srv.httpUrl}/`)).status, 404, "no UI on the one port");
+    assert.is((await fetch(`${srv.httpUrl}/api/console/v1/me`)).status, 404, "no console API on the one port");
+    assert.is((await fetch(`http://127.0.0.2:${consolePort}/`)).status, 200, "the console on its own address");
+    assert.match(srv.output(), /console=http:\/\/127\.0\.0\.2:\d+\/ onePort="gRPC also on/);
+  } finally {
+    assert.is(await srv.stop(), 0, srv.output().slice(-3000));
+  }
+});
+
 separate.run();
 
 const cluster = suite<{ nodes: ServerProcess[] }>("one-port mode in a cluster: peers reach each other on the one port");

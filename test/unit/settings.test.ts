@@ -42,6 +42,9 @@ test("one-port mode: off by default; the gRPC port may equal the HTTP port only 
   assert.is(loadSettings({ TNACOS_ONE_PORT: "on" }, ctx).grpcPort, 9848, "the gRPC port keeps its default");
   assert.throws(() => loadSettings({ RNACOS_HTTP_PORT: "8000", RNACOS_GRPC_PORT: "8000" }, ctx), /RNACOS_GRPC_PORT=8000: the same as RNACOS_HTTP_PORT; set TNACOS_ONE_PORT=true/);
   assert.throws(() => loadSettings({ TNACOS_ONE_PORT: "maybe" }, ctx), /invalid TNACOS_ONE_PORT="maybe": expected true or false/);
+  const onOnePort = { TNACOS_ONE_PORT: "true", RNACOS_HTTP_PORT: "8000", RNACOS_HTTP_CONSOLE_PORT: "8000", RNACOS_SDK_HOST: "0.0.0.0" };
+  assert.is(loadSettings(onOnePort, ctx).consolePort, 8000);
+  assert.throws(() => loadSettings({ ...onOnePort, RNACOS_CONSOLE_HOST: "127.0.0.1" }, ctx), /RNACOS_CONSOLE_HOST=127\.0\.0\.1: RNACOS_HTTP_CONSOLE_PORT = RNACOS_HTTP_PORT puts the console on the one port/);
 });
 
 test("a node id other than 1 does not auto-init; docker and windows use ./nacos_db", () => {
