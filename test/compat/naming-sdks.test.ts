@@ -5,11 +5,13 @@
  *   deregister, getServerStatus;
  * - `nacos-sdk-rust-binding-node` (the official Rust SDK, gRPC on HTTP+1000): register, batch register,
  *   subscribe and receive the push, deregister, and a killed client process → its instances are gone
- *   (checked over HTTP) within 1 s.
+ *   (checked over HTTP) within 1 s;
+ * - both against a one-port server (TNACOS_ONE_PORT): the Rust SDK's gRPC and the Node SDK's HTTP on
+ *   the server's only port.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import { freePort, type ServerProcess, startServerProcess } from "../support/process.ts";
 import { hostsOf, setSwitch, until } from "../integration/naming-support.ts";
 import { freePortPair, type SdkChild, sdkChild } from "./naming-sdk.ts";
 
@@ -89,3 +91,38 @@ t("killing the Rust client process removes its instances within 1 s", async (ctx
 });
 
 t.run();
+
+const onePort = suite<{ srv: ServerProcess; port: number; kids: SdkChild[] }>("naming compat: both SDK protocols on a one-port server (TNACOS_ONE_PORT)");
+onePort.before(async (ctx) => {
+  // The server's only port is P; the Rust SDK has no gRPC port option (it dials its port + 1000), so it
+  // is given P - 1000 and reaches P; the Node SDK (HTTP) is given P.
+  let port = await freePort();
+  while (port - 1000 < 1024) port = await freePort();
+  ctx.port = port;
+  ctx.srv = await startServerProcess({ TNACOS_ONE_PORT: "true", RNACOS_GRPC_PORT: String(port) }, { httpPort: port });
+  ctx.kids = [];
+  await setSwitch(ctx.srv.httpUrl, "pushProtectWarmupMillis", "0");
+});
+onePort.after(async (ctx) => {
+  for (const k of ctx.kids) k.kill();
+  await until("SDK children gone", () => ctx.kids.every((k) => k.proc.exitCode !== null || k.proc.signalCode !== null), 5000);
+  assert.is(await ctx.srv.stop(), 0, ctx.srv.output().slice(-3000));
+});
+
+onePort("the Rust SDK (gRPC) subscribes and is pushed what the Node SDK (HTTP) registers, on the same port", async (ctx) => {
+  const rust = await sdkChild("rust", `127.0.0.1:${ctx.port - 1000}`);
+  ctx.kids.push(rust);
+  const node = await sdkChild("node", `127.0.0.1:${ctx.port}`);
+  ctx.kids.push(node);
+  await rust.call({ op: "subscribe", service: "one-port-svc", group: "DEFAULT_GROUP" });
+  await node.call({ op: "register", service: "one-port-svc", group: "DEFAULT_GROUP", instance: { ip: "10.23.0.1", port: 8080 } });
+  const pushed = await until("push to the Rust SDK", () => rust.events.find((e) => e.event === "push" && e.hosts.length === 1), 10_000);
+  assert.is(pushed.hosts[0].ip, "10.23.0.1");
+  await rust.call({ op: "register", service: "one-port-svc", group: "DEFAULT_GROUP", instance: { ip: "10.23.0.2", port: 9090 } });
+  await until("both listed over HTTP", async () => (await hostsOf(ctx.srv.httpUrl, "one-port-svc")).length === 2, 5000);
+  const all = await node.call({ op: "getAll", service: "one-port-svc", group: "DEFAULT_GROUP" });
+  assert.equal(all.map((h: { ip: string }) => h.ip).sort(), ["10.23.0.1", "10.23.0.2"]);
+  await node.call({ op: "close" });
+});
+
+onePort.run();
