@@ -184,7 +184,7 @@ export function createServer(platform: Platform, settings: Settings, log: Log = 
         ? await serveOnePort({
           net: platform.net, log: log.child("http"), clock: platform.clock, host: settings.sdkHost, port: settings.httpPort,
           handler: onePortHandler(http.handler, consoleOnOnePort ? consoleHandler(consoleApp) : undefined), maxBodyBytes: LIMITS.httpMaxBodyBytes,
-          grpc, peekTimeoutMs: settings.grpcSetupTimeoutMs, maxPeeking: settings.grpcMaxConnections,
+          grpc, peekTimeoutMs: settings.grpcSetupTimeoutMs, maxPeeking: settings.grpcMaxConnections, headersTimeoutMs: LIMITS.httpHeadersTimeoutMs,
         })
         : await platform.net.serveHttp({
           host: settings.sdkHost, port: settings.httpPort, handler: http.handler, maxBodyBytes: LIMITS.httpMaxBodyBytes,

@@ -17,6 +17,7 @@ import * as net from "node:net";
 import process from "node:process";
 import type { H2Listener, OnePortServeOptions } from "../../src/ports/net.ts";
 import { createH2Core } from "./h2.ts";
+import { HeaderDeadlines } from "./header-deadline.ts";
 import { createHttp1Server } from "./node-http.ts";
 
 export type OnePortHandOff = "listening" | "handed";
@@ -25,9 +26,10 @@ const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 
 /**
  * "handed" HTTP/1.1 connections without a byte either way this long are closed: Bun's node:http applies
- * no header, request or keep-alive timeout to a connection it did not accept (Bun.serve's idleTimeout).
+ * no request or keep-alive timeout to a connection it did not accept. Longer than the longest config
+ * long poll (120 s), which sends nothing while it is held.
  */
-const HANDED_IDLE_MS = 120_000;
+const HANDED_IDLE_MS = 130_000;
 
 /** "h2" once `head` holds the whole preface, "http1" once it cannot be one, undefined while it still may. */
 export function protocolOf(head: Uint8Array): "h2" | "http1" | undefined {
@@ -48,6 +50,11 @@ export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Pr
     socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     setTimeout(() => socket.destroy(), 1000).unref();
   });
+  const deadlines = new HeaderDeadlines(h1, opts.headersTimeoutMs, (socket) => {
+    opts.onRefused?.("headers_timeout", addressOf(socket));
+    if (socket.writable) socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    setTimeout(() => socket.destroy(), 1000).unref();
+  });
   const handed = new Set<net.Socket>();
   let toHttp1: (socket: net.Socket) => void;
   let listener: net.Server;
@@ -56,6 +63,7 @@ export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Pr
     h1.removeAllListeners("connection");
     h1.on("connection", (socket: net.Socket) => peek(socket));
     toHttp1 = (socket) => {
+      deadlines.track(socket);
       for (const l of own) l.call(h1, socket);
     };
     listener = h1;
@@ -65,6 +73,7 @@ export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Pr
       socket.once("close", () => handed.delete(socket));
       socket.setTimeout(HANDED_IDLE_MS);
       socket.on("timeout", () => socket.destroy());
+      deadlines.track(socket);
       h1.emit("connection", socket);
     };
     listener = net.createServer((socket) => peek(socket));
@@ -118,6 +127,7 @@ export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Pr
         port: typeof addr === "object" && addr ? addr.port : opts.port,
         close: (graceMs = 2000) => {
           // Resolves once every connection of the port is gone, whichever server took it.
+          deadlines.stop();
           const allGone = new Promise<void>((done) => listener.close(() => done()));
           try {
             h1.closeIdleConnections();

@@ -14,7 +14,7 @@ import { atMostEvery } from "../lib/throttle.ts";
 import { pathOf } from "./http/request-view.ts";
 import type { GrpcServer } from "./grpc/server.ts";
 
-const refused = metrics.counter("tnacos_one_port_refused_total", "One-port connections closed before a server took them, or sent bytes no HTTP/1.1 parser accepts, by reason");
+const refused = metrics.counter("tnacos_one_port_refused_total", "One-port connections closed before a server took them, whose request headers took too long (408), or that sent bytes no HTTP/1.1 parser accepts (400), by reason");
 
 /**
  * The console's paths: its UI (`/`, `/index.html`, `/assets/*`) and its API (`/api/console/v1/*`).
@@ -44,24 +44,28 @@ export interface OnePortOptions {
   peekTimeoutMs: number;
   /** Connections still being told apart at once (TNACOS_GRPC_MAX_CONNECTIONS). */
   maxPeeking: number;
+  /** An HTTP/1.1 request's headers must be in within this of its first byte (LIMITS.httpHeadersTimeoutMs). */
+  headersTimeoutMs: number;
 }
 
 export function serveOnePort(o: OnePortOptions): Promise<H2Listener> {
   // One gate per reason: a flood of one kind must not hide the first line of another.
   const gate = () => atMostEvery(1000, () => o.clock.monotonic());
-  const gates = { peek_timeout: gate(), too_many_peeking: gate(), bad_request: gate() };
+  const gates = { peek_timeout: gate(), too_many_peeking: gate(), headers_timeout: gate(), bad_request: gate() };
   return o.net.serveOnePort({
     host: o.host, port: o.port,
     http: { handler: o.handler, maxBodyBytes: o.maxBodyBytes },
     h2: o.grpc.h2Options(),
     peekTimeoutMs: o.peekTimeoutMs,
     maxPeeking: o.maxPeeking,
+    headersTimeoutMs: o.headersTimeoutMs,
     onRefused: (reason, remote) => {
       refused.inc({ reason });
       if (!gates[reason]()) return;
       o.log.warn(
         reason === "peek_timeout" ? `one-port connection closed: no first bytes telling HTTP/1.1 from HTTP/2 within ${o.peekTimeoutMs} ms (TNACOS_GRPC_SETUP_TIMEOUT_MS)`
         : reason === "too_many_peeking" ? `one-port connection refused: ${o.maxPeeking} connections already opening (TNACOS_GRPC_MAX_CONNECTIONS)`
+        : reason === "headers_timeout" ? `one-port connection answered 408: request headers not complete within ${o.headersTimeoutMs} ms`
         : "one-port connection answered 400: neither the HTTP/2 preface nor an HTTP/1.1 request",
         { remote },
       );

@@ -6,6 +6,8 @@ export const LIMITS = {
   grpcPendingPushesPerConnection: 1024,
   /** gRPC: concurrent connections per node (Nacos has a configurable limit; rnacos none). */
   grpcMaxConnections: 100_000,
+  /** HTTP (one-port mode): a request's headers must be in within this of its first byte (Node's headersTimeout). */
+  httpHeadersTimeoutMs: 60_000,
   /** HTTP: largest request body (a 10 MiB config form-encoded can grow ~3x). */
   httpMaxBodyBytes: 32 * 1024 * 1024,
   /** Config import and clone: most configs in one request. */

@@ -113,11 +113,14 @@ export interface OnePortServeOptions {
   peekTimeoutMs: number;
   /** Most connections being told apart at once; more are closed at once. */
   maxPeeking: number;
+  /** An HTTP/1.1 request whose headers are not all in this long after its first byte is answered 408 and closed. */
+  headersTimeoutMs: number;
   /**
-   * A connection was closed before a server took it (one of the two limits above), or the HTTP/1.1
-   * server could not parse what it sent (answered 400): for the log and metrics.
+   * A connection was closed before a server took it (one of the two limits on peeking), its request
+   * headers took too long (408), or the HTTP/1.1 server could not parse what it sent (400): for the
+   * log and metrics.
    */
-  onRefused?(reason: "peek_timeout" | "too_many_peeking" | "bad_request", remoteAddress: string): void;
+  onRefused?(reason: "peek_timeout" | "too_many_peeking" | "headers_timeout" | "bad_request", remoteAddress: string): void;
 }
 
 /** Client side, for node-to-node calls and tests. */

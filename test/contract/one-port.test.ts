@@ -27,6 +27,7 @@ t.before(async (ctx) => {
       handler: async (req) => {
         ctx.seen.push(req);
         if (req.method === "POST") return { status: 200, body: `got ${(await req.text()).length}` };
+        if (req.url.endsWith("/hold")) await new Promise((r) => setTimeout(r, 1200)); // three times the header bound
         return { status: 200, headers: { "content-type": "text/plain" }, body: `h1 ${new URL(req.url).pathname}` };
       },
     },
@@ -40,7 +41,7 @@ t.before(async (ctx) => {
       },
       maxConnections: 100, setupTimeoutMs: 5000,
     },
-    peekTimeoutMs: 300, maxPeeking: 100,
+    peekTimeoutMs: 300, maxPeeking: 100, headersTimeoutMs: 400,
     onRefused: (reason, remote) => ctx.refused.push([reason, remote]),
   });
 });
@@ -53,7 +54,10 @@ const raw = (port: number) => {
   let got = "";
   socket.on("data", (c) => (got += c.toString("latin1")));
   socket.on("error", () => {});
-  return { socket, got: () => got, closed: new Promise<void>((r) => socket.once("close", () => r())) };
+  let isClosed = false;
+  const closed = new Promise<void>((r) => socket.once("close", () => r()));
+  void closed.then(() => (isClosed = true));
+  return { socket, got: () => got, closed, isClosed: () => isClosed };
 };
 
 async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
@@ -110,6 +114,30 @@ t("silence past the peek bound closes the connection; bytes that are no HTTP get
   assert.match(junk.got(), /^HTTP\/1\.1 400/);
   assert.ok(ctx.refused.some(([r, a]) => r === "peek_timeout" && a === "127.0.0.1"), JSON.stringify(ctx.refused));
   assert.ok(ctx.refused.some(([r]) => r === "bad_request"), JSON.stringify(ctx.refused));
+});
+
+t("headers trickled past the bound get a 408 and the connection closed, on the first request and after an answer", async (ctx) => {
+  const first = raw(ctx.listener.port);
+  first.socket.write("GET /slow HTTP/1.1\r\nHost: x\r\n");
+  const drip = setInterval(() => first.socket.writable && first.socket.write("X-A: b\r\n"), 100);
+  await until("closed by the header bound", first.isClosed, 5000).finally(() => clearInterval(drip));
+  assert.match(first.got(), /^HTTP\/1\.1 408/);
+  const later = raw(ctx.listener.port);
+  later.socket.write("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+  await until("first answer", () => later.got().includes("h1 /fast"));
+  later.socket.write("GET /slow HTTP/1.1\r\n");
+  const drip2 = setInterval(() => later.socket.writable && later.socket.write("X-A: b\r\n"), 100);
+  await until("closed by the header bound", later.isClosed, 5000).finally(() => clearInterval(drip2));
+  assert.match(later.got(), /HTTP\/1\.1 408/);
+  assert.ok(ctx.refused.some(([r]) => r === "headers_timeout"), JSON.stringify(ctx.refused));
+});
+
+t("a request answered slowly is not cut by the header bound (a held long poll)", async (ctx) => {
+  const c = raw(ctx.listener.port);
+  c.socket.write("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+  await until("held answer", () => c.got().includes("h1 /hold"), 5000);
+  c.socket.end();
+  await c.closed;
 });
 
 t.run();
