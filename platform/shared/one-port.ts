@@ -39,6 +39,7 @@ export function protocolOf(head: Uint8Array): "h2" | "http1" | undefined {
 }
 
 const addressOf = (s: net.Socket) => (s.remoteAddress ?? "").replace(/^::ffff:/, "");
+const unref = (t: unknown) => (t as { unref?: () => void }).unref?.();
 
 export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Promise<H2Listener> {
   const h2 = createH2Core(opts.h2);
@@ -48,12 +49,12 @@ export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Pr
     if (!String(e.code ?? "").startsWith("HPE_") || !socket.writable) return void socket.destroy();
     opts.onRefused?.("bad_request", addressOf(socket));
     socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    setTimeout(() => socket.destroy(), 1000).unref();
+    unref(setTimeout(() => socket.destroy(), 1000));
   });
   const deadlines = new HeaderDeadlines(h1, opts.headersTimeoutMs, (socket) => {
     opts.onRefused?.("headers_timeout", addressOf(socket));
     if (socket.writable) socket.end("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    setTimeout(() => socket.destroy(), 1000).unref();
+    unref(setTimeout(() => socket.destroy(), 1000));
   });
   const handed = new Set<net.Socket>();
   let toHttp1: (socket: net.Socket) => void;
@@ -119,9 +120,13 @@ export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Pr
 
   listener.on("error", () => {});
   return new Promise((resolve, reject) => {
-    listener.once("error", reject);
+    const fail = (e: Error) => {
+      deadlines.stop();
+      reject(e);
+    };
+    listener.once("error", fail);
     listener.listen(opts.port, opts.host, () => {
-      listener.off("error", reject);
+      listener.off("error", fail);
       const addr = listener.address();
       resolve({
         port: typeof addr === "object" && addr ? addr.port : opts.port,
@@ -138,7 +143,7 @@ export function serveOnePort(opts: OnePortServeOptions, via: OnePortHandOff): Pr
             for (const s of handed) s.destroy();
             if (via === "listening") h1.closeAllConnections();
           }, graceMs);
-          const http1Done = Promise.race([allGone, new Promise<void>((r) => setTimeout(r, graceMs + 100).unref())]);
+          const http1Done = Promise.race([allGone, new Promise<void>((r) => unref(setTimeout(r, graceMs + 100)))]);
           return Promise.all([h2.close(graceMs, (done) => void allGone.then(done)), http1Done]).then(() => {
             clearTimeout(cut);
             if (via === "handed") h1.close();

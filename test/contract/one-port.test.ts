@@ -140,4 +140,16 @@ t("a request answered slowly is not cut by the header bound (a held long poll)",
   await c.closed;
 });
 
+t("a port already taken is refused at start", async (ctx) => {
+  const platform = await currentPlatform();
+  const second = platform.net.serveOnePort({
+    host: "127.0.0.1", port: ctx.listener.port, http: { maxBodyBytes: 1, handler: () => ({ status: 200 }) },
+    h2: { onSession: () => {} }, peekTimeoutMs: 100, maxPeeking: 1, headersTimeoutMs: 100,
+  });
+  await second.then(
+    (l) => l.close().then(() => assert.unreachable("listened twice on one port")),
+    (e: Error & { code?: string }) => assert.is(e.code, "EADDRINUSE"),
+  );
+});
+
 t.run();
