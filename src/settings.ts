@@ -277,7 +277,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_METRICS_LOG_INTERVAL_SECOND", "60", "interval of that log line (s, min 5)"],
   ["RNACOS_GMT_OFFSET_HOURS", "local", "log time zone offset"],
   ["RUST_LOG", "info", "log level: error, warn, info, debug"],
-  ["TNACOS_ONE_PORT", "false", "the HTTP port also serves gRPC (HTTP/2 told from HTTP/1.1 by each connection's first bytes) and the console (/, /index.html, /assets/*, /api/console/v1/*; not when RNACOS_CONSOLE_HOST is another address than RNACOS_SDK_HOST), for a single exposed port or a proxy; HTTP/1.1 then runs on node:http on every runtime (on Bun about twice the CPU per request of Bun.serve) (tnacos only)"],
+  ["TNACOS_ONE_PORT", "false", "the HTTP port also serves gRPC (HTTP/2 told from HTTP/1.1 by each connection's first bytes) and the console (/, /index.html, /assets/*, /api/console/v1/*; not when RNACOS_CONSOLE_HOST is another address than RNACOS_SDK_HOST), for a single exposed port or a proxy; HTTP/1.1 then runs on node:http on every runtime (on Bun 2–3 times the CPU per HTTP request of Bun.serve) (tnacos only)"],
   ["TNACOS_NAMING_PUSH_EMPTY_PROTECTION", "true", "hold back pushes that would empty or collapse a service (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND", "30", "after start, hold every such push this long (tnacos only)"],
   ["TNACOS_NAMING_PUSH_PROTECT_WINDOW_SECOND", "20", "how long a collapsing push is held before it goes out (tnacos only)"],
