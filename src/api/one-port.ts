@@ -8,24 +8,19 @@
 import type { H2Listener, HttpHandler, Net } from "../ports/net.ts";
 import type { Log } from "../ports/log.ts";
 import type { Clock } from "../ports/clock.ts";
-import { CONSOLE_API } from "../console/forward.ts";
 import { metrics } from "../lib/metrics.ts";
 import { atMostEvery } from "../lib/throttle.ts";
+import { isConsolePath } from "../console/listener.ts";
 import { pathOf } from "./http/request-view.ts";
 import type { GrpcServer } from "./grpc/server.ts";
 
 const refused = metrics.counter("tnacos_one_port_refused_total", "One-port connections closed before a server took them, whose request headers took too long (408), or that sent bytes no HTTP/1.1 parser accepts (400), by reason");
 
 /**
- * The console's paths: its UI (`/`, `/index.html`, `/assets/*`) and its API (`/api/console/v1/*`).
- * No OpenAPI route lives there (the OpenAPI is under /nacos, /rnacos, /health and /metrics).
+ * What the one port's HTTP/1.1 half answers: the console's paths (its UI at `/` and its bundle's files,
+ * its API under `/api/console/v1`) to the console when it is on, the rest to the OpenAPI. No OpenAPI
+ * route lives on those paths (the OpenAPI is under /nacos, /rnacos, /health and /metrics).
  */
-export function isConsolePath(path: string): boolean {
-  return path === "/" || path === "/index.html" || path.startsWith("/assets/") ||
-    path === CONSOLE_API || path.startsWith(`${CONSOLE_API}/`);
-}
-
-/** What the one port's HTTP/1.1 half answers: the console's paths to the console (when it is on), the rest to the OpenAPI. */
 export function onePortHandler(openApi: HttpHandler, console: HttpHandler | undefined): HttpHandler {
   if (!console) return openApi;
   return (req) => (isConsolePath(pathOf(req.url)) ? console(req) : openApi(req));

@@ -26,6 +26,11 @@ export function consoleHandler(api: HttpApp): HttpHandler {
   };
 }
 
+/** The paths the console answers (its UI and its API): what one-port mode sends to it (src/api/one-port.ts). */
+export function isConsolePath(path: string): boolean {
+  return path === "/" || path === CONSOLE_API || path.startsWith(`${CONSOLE_API}/`) || Object.hasOwn(CONSOLE_ASSETS, path);
+}
+
 export function asset(method: string, path: string): HttpResponse {
   if (method !== "GET" && method !== "HEAD") return text(405, "method not allowed");
   const a = CONSOLE_ASSETS[path === "/" || path === "/index.html" ? "/index.html" : path];
