@@ -93,6 +93,13 @@ if (!skipStatic) {
   }
 }
 
+// The one-port proxy test drives a real nginx: installed here (apt) when the run includes it. If that
+// fails the test says so and why; the run goes on.
+if (!filter || new RegExp(filter).test("integration/one-port-proxy.test.ts")) {
+  const deps = await run("proxy deps", "sh", ["scripts/proxy-deps.sh"]);
+  if (deps.code !== 0) console.log(`proxy-deps: nginx could not be installed (exit ${deps.code}); the one-port proxy test will say it cannot run`);
+}
+
 for (const rt of runtimes) {
   const [cmd, argv] = commands[rt](rt === runtimes[0]);
   console.log(`\n=== uvu under ${rt}`);
