@@ -246,8 +246,9 @@ async function main(): Promise<number> {
     ["RSS flat after warm-up", flat.flat || !flat.judged,
       `max of last third ${mib(flat.lastThirdKb)} vs first third ${mib(flat.firstThirdKb)}: ${pct(flat.growth)} (limit ${FLAT_TOLERANCE * 100}%, ${flat.samples} samples)` +
         (flat.judged ? "" : `; not judged: churn under ${MIN_JUDGED_CHURN_SEC / 60} min still holds the heap's climb to its plateau`)],
-    ["JS heap floor flat", heapFloor.flat,
-      `min of last third ${mib(heapFloor.lastThirdKb)} vs first third ${mib(heapFloor.firstThirdKb)}: ${pct(heapFloor.growth)} (limit ${FLAT_TOLERANCE * 100}%, ${heapFloor.samples} samples)`],
+    ["JS heap floor flat", heapFloor.flat || !heapFloor.judged,
+      `min of last third ${mib(heapFloor.lastThirdKb)} vs first third ${mib(heapFloor.firstThirdKb)}: ${pct(heapFloor.growth)} (limit ${FLAT_TOLERANCE * 100}%, ${heapFloor.samples} samples)` +
+        (heapFloor.judged ? "" : "; not judged (as above)")],
     ["server alive, /health 200", alive && health === 200, `alive ${alive}, /health ${health}`],
   ];
   const ok = checks.every((c) => c[1]);
@@ -274,9 +275,9 @@ JS heap in use at the same moments (MiB, the server's tnacos_heap_used_bytes): $
 
 | check | verdict | detail |
 |---|---|---|
-${checks.map(([name, pass, detail]) => `| ${name} | ${pass ? (name.startsWith("RSS") && !flat.judged ? "not judged" : "pass") : "**FAIL**"} | ${detail} |`).join("\n")}
+${checks.map(([name, pass, detail]) => `| ${name} | ${pass ? (!flat.judged && (name.startsWith("RSS") || name.startsWith("JS heap")) ? "not judged" : "pass") : "**FAIL**"} | ${detail} |`).join("\n")}
 
-**Verdict: ${ok ? "PASS" : "FAIL"}**`);
+**Verdict: ${ok ? "PASS" : "FAIL"}**${ok && !flat.judged ? ` (memory not judged: run at least ${MIN_JUDGED_CHURN_SEC / 60} min of churn for that)` : ""}`);
   const samples = [...outcome.errorSamples, ...outcome.staleViews, ...outcome.staleListeners, ...outcome.serverMismatches].slice(0, 20);
   if (samples.length) console.log(`\nFirst problems:\n${samples.map((x) => `- ${x}`).join("\n")}`);
   return ok ? 0 : 1;
