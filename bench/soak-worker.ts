@@ -15,7 +15,7 @@
  */
 import process from "node:process";
 import type { NacosMessage } from "../src/api/grpc/payload.ts";
-import { NacosH2Client } from "./nacos-h2-client.ts";
+import { NacosH2Client } from "../test/support/nacos-h2-client.ts";
 import {
   batchService, CONFIG_GROUP, configContent, configDataId, configVersion, GROUP, hostKey, instanceAddr, listensOf, md5Hex,
   perSlot, singleService, SLOTS_PER_CONNECTION, type SoakOptions, subscriptionsOf, viewDigest,

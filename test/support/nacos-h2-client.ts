@@ -6,10 +6,10 @@
  * on /Request/request, and an ack (`…Response` with the same requestId) for every request the server
  * pushes on the stream, after handing it to `onPush`.
  */
-import { dialH2 } from "../platform/shared/h2.ts";
-import { FrameDecoder } from "../src/api/grpc/frame.ts";
-import { decodePayload, encodePayloadFrame, type Json, type NacosMessage } from "../src/api/grpc/payload.ts";
-import type { H2ClientSession, H2ClientStream } from "../src/ports/net.ts";
+import { dialH2 } from "../../platform/shared/h2.ts";
+import { FrameDecoder } from "../../src/api/grpc/frame.ts";
+import { decodePayload, encodePayloadFrame, type Json, type NacosMessage } from "../../src/api/grpc/payload.ts";
+import type { H2ClientSession, H2ClientStream } from "../../src/ports/net.ts";
 
 const GRPC = { ":method": "POST", "content-type": "application/grpc", te: "trailers" };
 /** Nacos's own default message limit; a ServiceInfo of a few hundred hosts is far below it. */
