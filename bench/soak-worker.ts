@@ -58,6 +58,8 @@ interface Conn {
   /** Newest push lastRefTime per service on the current connection: pushes must never go back. */
   lastPush: Map<string, number>;
   seen: Map<number, { md5: string; version: number }>;
+  /** Configs notified whose query has not started yet. */
+  dirty: Set<number>;
 }
 
 const opts = JSON.parse(process.argv[2]) as SoakOptions & { index: number; workers: number };
@@ -75,7 +77,10 @@ const stats: Record<string, number> = {
 const errorSamples: string[] = [];
 const conns: Conn[] = [];
 for (let n = opts.index; n < opts.connections; n += opts.workers) {
-  conns.push({ n, client: undefined, up: false, tail: Promise.resolve(), queued: 0, meta: new Array(SLOTS_PER_CONNECTION).fill(1), single: false, views: new Map(), lastPush: new Map(), seen: new Map() });
+  conns.push({
+    n, client: undefined, up: false, tail: Promise.resolve(), queued: 0, meta: new Array(SLOTS_PER_CONNECTION).fill(1), single: false,
+    views: new Map(), lastPush: new Map(), seen: new Map(), dirty: new Set(),
+  });
 }
 const ownedConfigs: number[] = [];
 for (let k = opts.index; k < opts.configs; k += opts.workers) ownedConfigs.push(k);
@@ -152,7 +157,15 @@ function onPush(c: Conn, client: NacosH2Client, m: NacosMessage): void {
   } else if (m.type === "ConfigChangeNotifyRequest") {
     stats.configNotifies++;
     const k = Number(/^soak-config-(\d+)$/.exec(String(m.body.dataId))?.[1]);
-    if (Number.isInteger(k)) void enqueue(c, "config query", () => query(c, k));
+    // One query per key waiting at most (the SDK marks the key dirty): a query not yet started will read
+    // this change too; one already running may not, so a new one is queued behind it.
+    if (Number.isInteger(k) && !c.dirty.has(k)) {
+      c.dirty.add(k);
+      void enqueue(c, "config query", () => {
+        c.dirty.delete(k);
+        return query(c, k);
+      });
+    }
   }
 }
 
