@@ -93,11 +93,12 @@ async function cleanup(): Promise<void> {
 
 let stopping = false;
 async function abort(why: string, code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    console.error(`soak: ${why}; stopping everything it started`);
-    await cleanup();
-  }
+  // Only the first abort stops things and exits: killing the workers fails the phase that waits for
+  // them, which lands here again and must not exit before the server and its data dir are gone.
+  if (stopping) return new Promise<never>(() => undefined);
+  stopping = true;
+  console.error(`soak: ${why}; stopping everything it started`);
+  await cleanup();
   process.exit(code);
 }
 process.on("SIGINT", () => void abort("interrupted", 130));
