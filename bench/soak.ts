@@ -229,7 +229,15 @@ async function main(): Promise<number> {
   const pushCounters = await serverPushCounters(srv).catch((e) => `(metrics failed: ${(e as Error).message})`);
   const alive = srv.proc.exitCode === null;
   const health = await fetch(`${srv.httpUrl}/health`).then((r) => r.status).catch(() => 0);
-  await all({ cmd: "stop" }, "ready").catch(() => undefined);
+  // Workers close their connections gracefully and exit; cleanup() kills any that do not within 2 s.
+  await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 2000);
+    w.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    w.send({ cmd: "stop" } satisfies WorkerCommand);
+  })));
   const flat = flatness(rss.samples, "rss");
   const heapFloor = flatness(rss.samples, "heap");
   const maxKb = Math.max(...rss.samples.map((s) => s.kb));
