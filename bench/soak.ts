@@ -65,7 +65,14 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-const args = parseArgs(process.argv.slice(2));
+const args = (() => {
+  try {
+    return parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`soak: ${(e as Error).message}`);
+    process.exit(2);
+  }
+})();
 const WARMUP_CAP_MS = 5 * 60_000;
 /** After churn, how long pushes may take to land: the empty-push protection holds a loss for up to 20 s, retries take 1 s each. */
 const SETTLE_CAP_MS = 60_000;
