@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServerProcess, serverCommand, freePort } from "../test/support/process.ts";
+import { freePort, rssKb, serverCommand, serverPidOf, startServerProcess } from "../test/support/process.ts";
 import { grpcJsClient } from "../test/support/nacos-grpc-clients.ts";
 import { openConfigConn } from "../test/integration/config-support.ts";
 import { closedLoop } from "./closed-loop.ts";
@@ -88,8 +88,7 @@ try {
   for (const k of conns) k.close();
   const fan = `Listener fan-out: 1 change → ${LISTENERS} listening gRPC connections: ${notified} notified, all within ${Math.round(last)} ms of the publish request (includes the durable write; no merge window for config). Ceiling: none comparable in the same run; a single gRPC echo round trip above is ${(1000 / gCeil * CONC).toFixed(2)} ms at ${CONC} in flight.`;
 
-  const pid = Number(/tnacos-pid=(\d+)/.exec(srv.output())?.[1]);
-  const rssMb = Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024);
+  const rssMb = Math.round(rssKb(serverPidOf(srv)) / 1024);
   const section = [
     "",
     `## Config (issue 3) — server on ${runtime}`,

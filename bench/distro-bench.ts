@@ -16,7 +16,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { type ServerProcess, startServerProcess } from "../test/support/process.ts";
+import { rssKb, serverPidOf, type ServerProcess, startServerProcess } from "../test/support/process.ts";
 import { startCluster, stopAll } from "../test/integration/cluster-support.ts";
 import { namingClient, type NamingClient } from "../test/integration/naming-support.ts";
 import { closedLoop } from "./closed-loop.ts";
@@ -30,8 +30,7 @@ const N = 5000;
 const root = join(import.meta.dirname ?? ".", "..");
 const ENV = { RUST_LOG: "warn", TNACOS_NAMING_PUSH_PROTECT_WARMUP_SECOND: "0" };
 
-const pidOf = (s: ServerProcess) => Number(/tnacos-pid=(\d+)/.exec(s.output())?.[1]);
-const rssKb = (s: ServerProcess) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pidOf(s)}/status`, "utf8"))?.[1] ?? 0);
+const rssOf = (s: ServerProcess) => rssKb(serverPidOf(s));
 
 const load = (n: number, fn: (i: number) => Promise<unknown>): Promise<number> => closedLoop(n, CONC, fn);
 
@@ -113,7 +112,7 @@ async function memory(nodes: ServerProcess[]): Promise<string> {
   const conns: NamingClient[][] = nodes.map(() => []);
   for (const [i, n] of nodes.entries()) for (let k = 0; k < 34; k++) conns[i].push(await namingClient(n.grpcPort));
   await new Promise((r) => setTimeout(r, 1000));
-  const before = nodes.map(rssKb);
+  const before = nodes.map(rssOf);
   for (let b = 0; b * 1000 < TOTAL; b++) {
     const node = b % nodes.length;
     const c = conns[node][Math.floor(b / nodes.length) % conns[node].length];
@@ -130,7 +129,7 @@ async function memory(nodes: ServerProcess[]): Promise<string> {
   }
   const replicatedMs = Date.now() - t0;
   await new Promise((r) => setTimeout(r, 2000));
-  const after = nodes.map(rssKb);
+  const after = nodes.map(rssOf);
   for (const cs of conns) for (const c of cs) c.close();
   const per = nodes.map((_, i) => Math.round(((after[i] - before[i]) * 1024) / TOTAL));
   return `${TOTAL.toLocaleString("en")} instances registered over gRPC batches spread over the 3 nodes (every node holds all of them; ` +

@@ -3,8 +3,7 @@
  * default, the production runtime) on loopback; each load is measured next to a same-run ceiling
  * (GET /health for HTTP, HealthCheckRequest for gRPC) with the same concurrency. Prints a markdown table.
  */
-import { readFileSync } from "node:fs";
-import { startServerProcess } from "../test/support/process.ts";
+import { rssKb, serverPidOf, startServerProcess } from "../test/support/process.ts";
 import { grpcJsClient } from "../test/support/nacos-grpc-clients.ts";
 import { namingClient } from "../test/integration/naming-support.ts";
 import { closedLoop } from "./closed-loop.ts";
@@ -14,8 +13,6 @@ const CONC = 32;
 const rows: string[] = [];
 const srv = await startServerProcess({ RUST_LOG: "warn" });
 const base = srv.httpUrl;
-const pid = Number(/tnacos-pid=(\d+)/.exec(srv.output())?.[1]);
-const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 
 const load = (n: number, fn: (i: number) => Promise<unknown>): Promise<number> => closedLoop(n, CONC, fn);
 const get = (u: string, m = "GET") => fetch(base + u, { method: m }).then((r) => r.text());
@@ -60,13 +57,13 @@ for (const s of subs) s.close();
 // baseline taken after the connections are set up and the server idled for 1 s.
 await srv.stop();
 const msrv = await startServerProcess({ RUST_LOG: "warn" });
-const mpid = Number(/tnacos-pid=(\d+)/.exec(msrv.output())?.[1]);
-const mrssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${mpid}/status`, "utf8"))?.[1] ?? 0);
+const mpid = serverPidOf(msrv);
+const mrss = () => rssKb(mpid);
 const mem: string[] = [];
 const conns = [];
 for (let i = 0; i < 100; i++) conns.push(await namingClient(msrv.grpcPort));
 await new Promise((r) => setTimeout(r, 1000));
-const before = mrssKb();
+const before = mrss();
 let total = 0;
 for (const target of [10_000, 100_000]) {
   while (total < target) {
@@ -76,7 +73,7 @@ for (const target of [10_000, 100_000]) {
     total += 1000;
   }
   await new Promise((r) => setTimeout(r, 1000));
-  const delta = mrssKb() - before;
+  const delta = mrss() - before;
   mem.push(`${target.toLocaleString("en")} instances: RSS +${Math.round(delta / 1024)} MiB (${Math.round((delta * 1024) / target)} B/instance)`);
 }
 for (const c of conns) c.close();

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, type ServerProcess } from "../test/support/process.ts";
+import { freePort, rssKb, serverPidOf, type ServerProcess } from "../test/support/process.ts";
 
 export const root = join(import.meta.dirname ?? ".", "..");
 
@@ -49,17 +49,11 @@ export function cpuUs(pids: number[]): number {
   return total;
 }
 
-export function rssKb(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
-}
+export { rssKb };
 
 /** The server process ids behind test ServerProcesses (their shell wrapper prints them). */
 export function pidsOf(list: ServerProcess[]): number[] {
-  return list.map((s) => Number(/tnacos-pid=(\d+)/.exec(s.output())?.[1] ?? 0)).filter((p) => p > 0);
+  return list.map(serverPidOf).filter((p) => p > 0);
 }
 
 /** `taskset -c <cpu>` in front of a command when a cpu is given (the server and the load on separate cores). */

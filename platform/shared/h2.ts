@@ -303,6 +303,7 @@ export function dialH2(authority: string): Promise<H2ClientSession> {
           return session.closed || session.destroyed;
         },
         close: () => session.close(),
+        destroy: () => session.destroy(),
       });
     });
   });

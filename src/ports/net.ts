@@ -138,7 +138,10 @@ export interface H2ClientSession {
   request(headers: H2Headers): H2ClientStream;
   onClose(fn: () => void): void;
   readonly closed: boolean;
+  /** Sends GOAWAY and closes once open streams finish. */
   close(): void;
+  /** Drops the connection at once, no GOAWAY and no stream endings: what a crashed peer looks like. */
+  destroy(): void;
 }
 
 export interface Net {

@@ -1,11 +1,12 @@
 /**
  * The registry over gRPC against a real tnacos process: register/deregister bound to the connection,
  * batch replace, persistent instances, query/subscribe/list shapes, pushes (merged, acked), and a
- * client that disconnects: its instances leave queries and subscribers are pushed within 1 s; empty-push
+ * client that disconnects or crashes: its instances leave queries and subscribers are pushed within 1 s; empty-push
  * protection holds a reconnect storm's collapse, not one provider leaving.
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { NacosH2Client } from "../support/nacos-h2-client.ts";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
 import { hostsOf, http, namingClient, type NamingClient, setSwitch, until } from "./naming-support.ts";
 
@@ -133,6 +134,26 @@ t("persistent instances over gRPC; kinds cannot mix (400)", async (ctx) => {
   const d = await http(ctx.srv.httpUrl, "DELETE", "/nacos/v1/ns/instance", { serviceName: "pers", ip: "127.0.0.1", port: 1, ephemeral: false });
   assert.is(d.text, "ok");
   assert.is((await hostsOf(ctx.srv.httpUrl, "pers")).length, 0);
+});
+
+t("a client that crashes (TCP connection gone: no GOAWAY, no stream end): its instances leave and subscribers are pushed", async (ctx) => {
+  const sub = await open(ctx);
+  const stay = await open(ctx);
+  const base = { namespace: "public", serviceName: "crash", groupName: "DEFAULT_GROUP" };
+  await sub.request("SubscribeServiceRequest", { ...base, subscribe: true, clusters: "" });
+  await stay.request("InstanceRequest", { ...base, type: "registerInstance", instance: inst("10.4.0.1", 1) });
+  const crashing = await NacosH2Client.connect(`127.0.0.1:${ctx.srv.grpcPort}`, {
+    labels: { source: "sdk", module: "naming" }, onPush: () => undefined, onLost: () => undefined,
+  });
+  await crashing.request("BatchInstanceRequest", {
+    module: "naming", ...base, type: "batchRegisterInstance", instances: [inst("10.4.0.2", 2), inst("10.4.0.3", 3)],
+  });
+  await until("push with all three", () => sub.pushes.find((m) => (m.body.serviceInfo as any).hosts?.length === 3));
+  const before = sub.pushes.length;
+  crashing.destroy();
+  await until("instances gone from queries", async () => (await hostsOf(ctx.srv.httpUrl, "crash")).length === 1);
+  const pushed = await until("push after the crash", () => sub.pushes.slice(before).find((m) => (m.body.serviceInfo as any).hosts?.length === 1));
+  assert.is((pushed.body.serviceInfo as any).hosts[0].ip, "10.4.0.1");
 });
 
 t("the last provider of a service closing its connection is pushed as empty within about a second (no reconnect storm)", async (ctx) => {

@@ -3,7 +3,7 @@
  * compiled binary via TNACOS_TEST_BINARY) on free loopback ports with a temp data dir.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { constants as osConstants, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,18 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** The server's own pid (not the wrapper shell's), once it has reported it; NaN before. */
+export const serverPidOf = (s: ServerProcess): number => Number(/tnacos-pid=(\d+)/.exec(s.output())?.[1]);
+
+/** Resident set size of a process in KiB from /proc (Linux); 0 once it is gone. */
+export function rssKb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 export function serverCommand(rt = (process.env.TNACOS_TEST_SERVER_RUNTIME as typeof runtime | undefined) ?? runtime): [string, string[]] {
