@@ -113,7 +113,7 @@ test("the compose file: three nodes, unique ids, node 1 founds, the others join 
   assert.is(compose.services.tnacos1.environment.RNACOS_RAFT_AUTO_INIT, "true");
 });
 
-test("the Dockerfile takes a musl archive build.ts makes, runs unprivileged with data in /io; docker build where a daemon runs", () => {
+test("the Dockerfile takes a musl archive build.ts makes, runs unprivileged with data in /io (the image itself: scripts/deploy-check.sh)", () => {
   const file = readFileSync(join(root, "deploy", "docker", "Dockerfile"), "utf8");
   const target = /ARG TARGET=(\S+)/.exec(file)?.[1];
   assert.ok(target && readFileSync(join(root, "build.ts"), "utf8").includes(`"${target}": { bun: "bun-${target}"`), `${target} is a build.ts target`);
@@ -122,7 +122,7 @@ test("the Dockerfile takes a musl archive build.ts makes, runs unprivileged with
   assert.match(file, /^VOLUME \/io$/m);
   assert.match(file, /RNACOS_RUN_IN_DOCKER=true/);
   if (spawnSync("docker", ["info"], { encoding: "utf8" }).status !== 0) {
-    console.log("  (no Docker daemon here: the image build is not run)");
+    console.log("  (no Docker daemon here: `sh scripts/deploy-check.sh` builds and runs the image where one runs)");
   }
   if (spawnSync("helm", ["version"], { encoding: "utf8" }).error) {
     console.log("  (no helm here: `helm lint deploy/helm/tnacos` is not run; the chart is rendered and checked above)");
