@@ -253,7 +253,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_RAFT_NODE_ADDR", "127.0.0.1:<grpc>", "host:gRPC-port advertised to peers (fixed in the membership when the node joins)"],
   ["RNACOS_RAFT_AUTO_INIT", "true if id=1", "on first start, found a new cluster with this node as its only voter"],
   ["RNACOS_RAFT_JOIN_ADDR", "", "host:gRPC-port of any member (comma-separated list allowed) to join on first start"],
-  ["RNACOS_RAFT_SNAPSHOT_LOG_SIZE", "10000", "applied log entries kept before compaction; a follower further behind gets a snapshot"],
+  ["RNACOS_RAFT_SNAPSHOT_LOG_SIZE", "10000", "applied log entries kept (past it the oldest are cut, 1,000 per step); a follower further behind gets a snapshot"],
   ["RNACOS_CLUSTER_TOKEN", "", "shared secret between nodes; peer streams without it are refused"],
   ["RNACOS_BACKUP_TOKEN", "", "token for GET /rnacos/backup?token=… and POST /rnacos/restore?token=… (at least 32 characters enables them; a backup also loads offline with tnacos restore)"],
   ["RNACOS_ENABLE_NO_AUTH_CONSOLE", "false", "also serve the console on the HTTP port under /rnacos/, without login (every request acts as an admin; rnacos's old console)"],
