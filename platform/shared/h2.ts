@@ -5,6 +5,7 @@
  * `destroyed`/`closed` first.
  */
 import * as http2 from "node:http2";
+import { listen } from "./listen.ts";
 import type {
   H2ClientSession, H2ClientStream, H2Headers, H2Listener, H2ServeOptions, H2ServerStream, H2Session,
 } from "../../src/ports/net.ts";
@@ -259,20 +260,11 @@ export function createH2Core(opts: Omit<H2ServeOptions, "host" | "port">): H2Cor
   };
 }
 
-export function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
+export async function serveH2(opts: H2ServeOptions): Promise<H2Listener> {
   const core = createH2Core(opts);
   const server = core.server;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off("error", reject);
-      const addr = server.address();
-      resolve({
-        port: typeof addr === "object" && addr ? addr.port : opts.port,
-        close: (graceMs = 2000) => core.close(graceMs, (done) => server.close(() => done())),
-      });
-    });
-  });
+  const port = await listen(server, opts.port, opts.host);
+  return { port, close: (graceMs = 2000) => core.close(graceMs, (done) => server.close(() => done())) };
 }
 
 function wrapClientStream(stream: http2.ClientHttp2Stream): H2ClientStream {

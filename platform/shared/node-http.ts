@@ -6,6 +6,7 @@
 import * as http from "node:http";
 import type { HttpRequest, HttpServeOptions, Listener } from "../../src/ports/net.ts";
 import { bodyTooLarge, concat } from "../shared/body-limit.ts";
+import { listen } from "./listen.ts";
 
 function lightRequest(req: http.IncomingMessage, res: http.ServerResponse, limit: number): HttpRequest {
   const host = req.headers.host ?? "localhost";
@@ -77,23 +78,17 @@ export function createHttp1Server(opts: Pick<HttpServeOptions, "handler" | "maxB
   return server;
 }
 
-export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
+export async function serveHttp(opts: HttpServeOptions): Promise<Listener> {
   const server = createHttp1Server(opts);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off("error", reject);
-      const addr = server.address();
-      resolve({
-        port: typeof addr === "object" && addr ? addr.port : opts.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeIdleConnections();
-            const t = setTimeout(() => server.closeAllConnections(), 2000);
-            t.unref();
-          }),
-      });
-    });
-  });
+  const port = await listen(server, opts.port, opts.host);
+  return {
+    port,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+        const t = setTimeout(() => server.closeAllConnections(), 2000);
+        t.unref();
+      }),
+  };
 }
