@@ -222,7 +222,8 @@ async function compile(t: Target, outfile: string, bytecode: boolean, host: bool
     args.push(`--target=${TARGETS[t].bun}`);
     console.log(`  ${t}: bun fetches its ${TARGETS[t].bun} runtime (about 90 MB) on the first build; later builds use its cache`);
   }
-  args.push(join(root, "src", "main.ts"), "--outfile", outfile);
+  // The storage thread's module is a second entrypoint: Bun embeds it and `new Worker(its URL)` finds it.
+  args.push(join(root, "src", "main.ts"), join(root, "platform", "shared", "kv-thread.ts"), "--outfile", outfile);
   const r = await run(bunBin, args);
   if (r.code !== 0 || !existsSync(outfile)) throw new Error(`bun ${args.join(" ")} failed (exit ${r.code}):\n${r.out.trim()}`);
 }

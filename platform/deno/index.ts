@@ -3,6 +3,8 @@ import type { Platform } from "../../src/ports/platform.ts";
 import { commonPorts, h2Net } from "../shared/common.ts";
 import { serveOnePort } from "../shared/one-port.ts";
 import { createNodeSqliteKvFactory } from "../shared/kv-node-sqlite.ts";
+import { webThread } from "../shared/kv-thread-spawn.ts";
+import { createThreadedKvFactory } from "../shared/kv-threaded.ts";
 import { serveHttp } from "./http.ts";
 
 export function createDenoPlatform(): Platform {
@@ -11,6 +13,6 @@ export function createDenoPlatform(): Platform {
     runtime: "deno",
     runtimeVersion: Deno.version.deno,
     net: { serveHttp, ...h2Net, serveOnePort: (o) => serveOnePort(o, "listening") },
-    kv: (dir) => createNodeSqliteKvFactory(dir),
+    kv: (dir) => createThreadedKvFactory(dir, "node", webThread, createNodeSqliteKvFactory(dir).lock),
   };
 }

@@ -4,6 +4,8 @@ import type { Platform } from "../../src/ports/platform.ts";
 import { commonPorts, h2Net } from "../shared/common.ts";
 import { serveOnePort } from "../shared/one-port.ts";
 import { createNodeSqliteKvFactory } from "../shared/kv-node-sqlite.ts";
+import { nodeThread } from "../shared/kv-thread-spawn.ts";
+import { createThreadedKvFactory } from "../shared/kv-threaded.ts";
 import { serveHttp } from "../shared/node-http.ts";
 
 export function createNodePlatform(): Platform {
@@ -12,6 +14,6 @@ export function createNodePlatform(): Platform {
     runtime: "node",
     runtimeVersion: process.versions.node,
     net: { serveHttp, ...h2Net, serveOnePort: (o) => serveOnePort(o, "listening") },
-    kv: (dir) => createNodeSqliteKvFactory(dir),
+    kv: (dir) => createThreadedKvFactory(dir, "node", nodeThread, createNodeSqliteKvFactory(dir).lock),
   };
 }

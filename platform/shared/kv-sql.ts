@@ -60,6 +60,12 @@ const VALUE_COLS = "v, CASE WHEN typeof(v) = 'text' AND instr(CAST(v AS BLOB), X
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
 
+/**
+ * An empty byte array that arrived by postMessage (the storage thread) has no backing memory, and
+ * node:sqlite binds that as NULL; one made here binds as an empty BLOB.
+ */
+const NO_BYTES = new Uint8Array(0);
+
 function readValue(row: Record<string, unknown>): KvValue {
   const v = row.v;
   if (typeof v === "string") {
@@ -122,7 +128,7 @@ export function createSqlKv(db: SqlDriver, label: string): Kv {
     return row ? readValue(row) : undefined;
   };
   const put = (key: string, value: KvValue): void => {
-    stmt(SQL_SET).run(key, value);
+    stmt(SQL_SET).run(key, typeof value !== "string" && value.byteLength === 0 ? NO_BYTES : value);
   };
   const remove = (key: string): void => {
     stmt(SQL_DEL).run(key);

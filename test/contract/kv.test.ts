@@ -18,6 +18,7 @@ import { durabilityKey, durabilityValue } from "./durability-data.ts";
 import { runAndKill } from "./kill-child.ts";
 import { registerKvContract, rejects } from "./kv-contract.ts";
 import { driven } from "./sim-driven.ts";
+import { currentPlatform } from "../support/platform.ts";
 
 const isBun = "Bun" in globalThis;
 
@@ -36,6 +37,12 @@ registerKvContract("node:sqlite", async () => {
   const dir = await tempDir();
   // A nested, not yet existing directory: the factory must create it.
   return { factory: createNodeSqliteKvFactory(join(dir, "data", "kv")), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+// What the server uses: the runtime's own platform, whose stores run on a storage thread.
+registerKvContract("storage thread (this runtime's platform)", async () => {
+  const dir = await tempDir();
+  return { factory: (await currentPlatform()).kv(join(dir, "data")), cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 
 if (isBun) {
@@ -152,28 +159,30 @@ function sameValue(a: KvValue | undefined, b: KvValue): boolean {
   return a instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-const crash = suite("kv durability: kill -9 (real process, node:sqlite)");
-crash("every write acknowledged before SIGKILL is present with its exact value", async () => {
-  const dir = await tempDir();
-  try {
-    const run = await runAndKill(["kv", dir, "1000"], 100);
-    assert.is(run.signal, "SIGKILL", `child was killed (stderr: ${run.stderr})`);
-    assert.not.ok(run.finished, "killed mid-way, not after finishing");
-    assert.ok(run.acked >= 100 && run.acked < 1000, `acked ${run.acked}`);
-    const kv = await createNodeSqliteKvFactory(dir).open("dur");
-    const entries = await kv.entries();
-    // The survivors are exactly a prefix of the write sequence that covers every acknowledged write.
-    assert.ok(entries.length >= run.acked, `${entries.length} keys survived, ${run.acked} were acknowledged`);
-    assert.ok(entries.length <= run.acked + 1, "at most the one in-flight write beyond the acknowledged ones");
-    entries.forEach(([k, v], i) => {
-      assert.is(k, durabilityKey(i));
-      assert.ok(sameValue(v, durabilityValue(i)), `exact value of ${k}`);
-    });
-    await kv.close();
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+const crash = suite("kv durability: kill -9 (real process)");
+for (const mode of ["kv", "kv-thread"] as const) {
+  crash(`${mode === "kv" ? "node:sqlite in-thread" : "the platform's storage thread"}: every write acknowledged before SIGKILL is present with its exact value`, async () => {
+    const dir = await tempDir();
+    try {
+      const run = await runAndKill([mode, dir, "1000"], 100);
+      assert.is(run.signal, "SIGKILL", `child was killed (stderr: ${run.stderr})`);
+      assert.not.ok(run.finished, "killed mid-way, not after finishing");
+      assert.ok(run.acked >= 100 && run.acked < 1000, `acked ${run.acked}`);
+      const kv = await createNodeSqliteKvFactory(dir).open("dur");
+      const entries = await kv.entries();
+      // The survivors are exactly a prefix of the write sequence that covers every acknowledged write.
+      assert.ok(entries.length >= run.acked, `${entries.length} keys survived, ${run.acked} were acknowledged`);
+      assert.ok(entries.length <= run.acked + 1, "at most the one in-flight write beyond the acknowledged ones");
+      entries.forEach(([k, v], i) => {
+        assert.is(k, durabilityKey(i));
+        assert.ok(sameValue(v, durabilityValue(i)), `exact value of ${k}`);
+      });
+      await kv.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
 crash.run();
 
 // ---------------------------------------------------------------- sim: crash semantics
