@@ -18,6 +18,7 @@ function driver(db: Database): SqlDriver {
         run: (...p: SqlParam[]) => s.run(...p),
         get: (...p: SqlParam[]) => s.get(...p),
         all: (...p: SqlParam[]) => s.all(...p),
+        finalize: () => s.finalize(),
       };
     },
     close: () => db.close(),

@@ -13,7 +13,7 @@
  *   (A WAL truncated part-way keeps its valid prefix and cannot be told from a shorter history.)
  */
 import { statSync } from "node:fs";
-import type { SqlDriver } from "./kv-sql.ts";
+import type { SqlDriver, SqlStatement } from "./kv-sql.ts";
 
 const MARKER_DDL = "CREATE TABLE IF NOT EXISTS tnacos_open(since INTEGER NOT NULL)";
 
@@ -26,9 +26,19 @@ export function walBytes(file: string): number {
   }
 }
 
+/** Runs one statement and frees it at once (an unfreed statement keeps the database from closing, see SqlStatement.finalize). */
+function once<T>(db: SqlDriver, sql: string, run: (st: SqlStatement) => T): T {
+  const st = db.prepare(sql);
+  try {
+    return run(st);
+  } finally {
+    st.finalize?.();
+  }
+}
+
 /** Problems SQLite's quick_check reports ("ok" means none); at most `max` lines. */
 export function quickCheck(db: SqlDriver, max = 20): string[] {
-  const rows = db.prepare(`PRAGMA quick_check(${max})`).all();
+  const rows = once(db, `PRAGMA quick_check(${max})`, (st) => st.all());
   const lines = rows.map((r) => String(Object.values(r)[0]));
   return lines.length === 1 && lines[0] === "ok" ? [] : lines;
 }
@@ -40,7 +50,7 @@ export function quickCheck(db: SqlDriver, max = 20): string[] {
  */
 export function markOpen(db: SqlDriver, file: string, walBytesBefore: number, now: number): string[] {
   db.exec(MARKER_DDL);
-  const wasOpen = db.prepare("SELECT count(*) AS n FROM tnacos_open").get();
+  const wasOpen = once(db, "SELECT count(*) AS n FROM tnacos_open", (st) => st.get());
   const warnings: string[] = [];
   if (Number(wasOpen?.n ?? 0) > 0 && walBytesBefore === 0) {
     warnings.push(
@@ -50,7 +60,7 @@ export function markOpen(db: SqlDriver, file: string, walBytesBefore: number, no
   }
   db.exec("DELETE FROM tnacos_open");
   db.exec(`INSERT INTO tnacos_open(since) VALUES (${Math.floor(now)})`);
-  db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").all();
+  once(db, "PRAGMA wal_checkpoint(TRUNCATE)", (st) => st.all());
   db.exec(`UPDATE tnacos_open SET since = ${Math.floor(now)}`);
   return warnings;
 }

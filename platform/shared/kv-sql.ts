@@ -34,6 +34,12 @@ export interface SqlStatement {
   /** The first row, or undefined/null (drivers differ) when there is none. */
   get(...params: SqlParam[]): Record<string, unknown> | undefined | null;
   all(...params: SqlParam[]): Record<string, unknown>[];
+  /**
+   * Frees the statement now (bun:sqlite). A database with live statements is closed only once they are
+   * freed, and the last close is what checkpoints the WAL into the file: on the storage thread, which
+   * is terminated rather than exited, nothing would free them later.
+   */
+  finalize?(): void;
 }
 
 /** The slice of a synchronous SQLite binding this module needs. */
@@ -250,6 +256,7 @@ export function createSqlKv(db: SqlDriver, label: string): Kv {
     async close() {
       if (closed) return;
       closed = true;
+      for (const st of cache.values()) st.finalize?.();
       cache.clear();
       db.close();
     },
