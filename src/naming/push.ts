@@ -66,6 +66,12 @@ export interface PushDeps {
   guard: PushGuard;
 }
 
+/** What one round sends to subscribers of one shape (clusters, 1.x or 2.x): built once, never changed. */
+interface RoundView {
+  info: Record<string, unknown>;
+  body: Record<string, unknown>;
+}
+
 interface Pending {
   lost: boolean;
   /** Every loss merged into this push was a closed connection. */
@@ -174,12 +180,13 @@ export class PushEngine {
       log.info(`empty-push protection: released (${v.released})`, { service: key, instances: count });
     }
     guard.pushed(key, count);
-    // One ServiceInfo per shape for the whole round: 1,000 subscribers of a service mostly ask the same.
-    const infos = new Map<string, Record<string, unknown>>();
+    // One ServiceInfo (and one push body) per shape for the whole round: 1,000 subscribers of a service
+    // mostly ask the same, and the transport encodes a shared body once (encodePushFrame).
+    const infos = new Map<string, RoundView>();
     for (const s of subs) this.pushTo(s, key, 0, infos);
   }
 
-  private pushTo(sub: Subscriber, key: string, attempt: number, infos?: Map<string, Record<string, unknown>>): void {
+  private pushTo(sub: Subscriber, key: string, attempt: number, infos?: Map<string, RoundView>): void {
     const { naming, transport, clock, timer, log } = this.deps;
     if (this.stopped || !transport.alive(sub)) return;
     const g = `${sub.id}|${key}`;
@@ -198,10 +205,11 @@ export class PushEngine {
       return;
     }
     const shape = `${sub.kind === "udp"}|${sub.clusters}`;
-    let info = infos?.get(shape);
-    if (!info) {
-      info = naming.serviceInfo(naming.idOf(key), { clusters: sub.clusters, healthyOnly: false, groupedName: sub.kind === "udp" });
-      infos?.set(shape, info);
+    let view = infos?.get(shape);
+    if (!view) {
+      const info = naming.serviceInfo(naming.idOf(key), { clusters: sub.clusters, healthyOnly: false, groupedName: sub.kind === "udp" });
+      view = { info, body: { serviceInfo: info, module: "naming", headers: {} } };
+      infos?.set(shape, view);
     }
     const started = clock.monotonic();
     this.unacked.set(g, false);
@@ -209,10 +217,10 @@ export class PushEngine {
     this.metrics.pushed++;
     let sent: Promise<boolean>;
     if (sub.kind === "grpc") {
-      sent = transport.grpc(sub.id, { serviceInfo: info, module: "naming", headers: {} }, this.opts.timeoutMs)
+      sent = transport.grpc(sub.id, view.body, this.opts.timeoutMs)
         .then((ack) => ack.resultCode === 200 || ack.success === true);
     } else if (transport.udp) {
-      sent = transport.udp(sub, info, this.opts.timeoutMs);
+      sent = transport.udp(sub, view.info, this.opts.timeoutMs);
     } else {
       sent = Promise.resolve(false);
     }

@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { MetadataSchema, PayloadSchema } from "../../src/gen/nacos_grpc_service_pb.ts";
 import { decodeRawPayload, encodeRawPayload, ProtobufError } from "../../src/api/grpc/payload-codec.ts";
-import { decodePayload, encodePayloadFrame, PayloadError } from "../../src/api/grpc/payload.ts";
+import { decodePayload, encodePayloadFrame, encodePushFrame, PayloadError } from "../../src/api/grpc/payload.ts";
 import { createPrng, type Prng } from "../../src/lib/prng.ts";
 
 const ALPHABET = ["a", "Z", "0", "-", "_", ".", " ", "é", "配", "置", "😀", "\n", '"'];
@@ -93,3 +93,17 @@ test("random byte strings never throw anything but a ProtobufError", () => {
 });
 
 test.run();
+
+test("a push frame shared by many subscribers carries each one's requestId and the same body (nulls dropped)", () => {
+  const body = { serviceInfo: { name: "s", hosts: [{ ip: "10.0.0.1", port: 80, metadata: {} }], cacheMillis: null }, module: "naming", headers: {} };
+  for (const id of ["1", "42", "a\"b"]) {
+    const frame = encodePushFrame("NotifySubscriberRequest", body, id, "10.1.1.1");
+    assert.is(new DataView(frame.buffer, frame.byteOffset).getUint32(1), frame.byteLength - 5, "gRPC length prefix");
+    const m = decodePayload(frame.subarray(5));
+    assert.is(m.type, "NotifySubscriberRequest");
+    assert.is(m.clientIp, "10.1.1.1");
+    assert.equal(m.body, { requestId: id, serviceInfo: { name: "s", hosts: [{ ip: "10.0.0.1", port: 80, metadata: {} }] }, module: "naming", headers: {} });
+  }
+  assert.equal(decodePayload(encodePushFrame("T", {}, "7").subarray(5)).body, { requestId: "7" }, "an empty body");
+  assert.equal(decodePayload(encodePushFrame("T", { requestId: "old", a: 1 }, "8").subarray(5)).body, { requestId: "8", a: 1 }, "a body with its own requestId is overridden");
+});

@@ -25,7 +25,8 @@ export interface ConnectionMeta {
 
 /** Where server → client messages go: the open bi-stream of this connection. */
 export interface StreamSink {
-  send(type: string, body: Json): boolean;
+  /** With `requestId`: a server push, whose body is shared by the round's other pushes (encodePushFrame). */
+  send(type: string, body: Json, requestId?: string): boolean;
   /** Bytes sent but not yet read by the client. */
   buffered(): number;
   /** Ends the stream with a gRPC status (0 = OK). */
@@ -106,7 +107,7 @@ export class Connection {
         if (this.pending.delete(requestId)) reject(new PushError(`${type} ${requestId} to ${this.id} not acknowledged in ${timeoutMs} ms`));
       });
       this.pending.set(requestId, { resolve, reject, cancelTimer });
-      if (!sink.send(type, { ...body, requestId })) {
+      if (!sink.send(type, body, requestId)) {
         // A false write means the peer is slow, not that the message is lost: keep waiting for the ack.
       }
     });

@@ -63,7 +63,7 @@ const fieldSize = (len: number) => 1 + varintSize(len) + len;
  * Encodes a Payload. With `framed`, the result starts with the 5-byte gRPC message prefix, ready to
  * write to a stream without another copy.
  */
-export function encodeRawPayload(type: string, json: string, clientIp: string, headers: Record<string, string>, framed: boolean): Uint8Array {
+export function encodeRawPayload(type: string, json: string | Uint8Array, clientIp: string, headers: Record<string, string>, framed: boolean): Uint8Array {
   const typeB = type ? encoder.encode(type) : undefined;
   const ipB = clientIp ? encoder.encode(clientIp) : undefined;
   const entries: [Uint8Array, Uint8Array, number][] = [];
@@ -75,7 +75,7 @@ export function encodeRawPayload(type: string, json: string, clientIp: string, h
     entries.push([kb, vb, entryLen]);
     metaLen += fieldSize(entryLen);
   }
-  const valueB = encoder.encode(json);
+  const valueB = typeof json === "string" ? encoder.encode(json) : json;
   const anyLen = valueB.byteLength ? fieldSize(valueB.byteLength) : 0;
   const total = fieldSize(metaLen) + fieldSize(anyLen);
   const prefix = framed ? FRAME_HEADER_BYTES : 0;

@@ -55,6 +55,32 @@ export function encodePayload(type: string, body: Json, clientIp = "", headers: 
   return encodeRawPayload(type, toNacosJson(body), clientIp, headers, false);
 }
 
+const encoder = new TextEncoder();
+
+/** Each shared push body's JSON after its opening brace, encoded once: `,"a":1}` (or `}` for `{}`). */
+const pushTails = new WeakMap<Json, Uint8Array>();
+
+/**
+ * A server push's frame. One change goes to every subscriber with the same body and only its requestId
+ * differs, so the body's JSON is written and encoded once per body object (the profile of a push to
+ * 1,000 subscribers showed stringify and encode per subscriber), and each frame is the requestId field
+ * followed by those shared bytes. `body` must not change after its first push.
+ */
+export function encodePushFrame(type: string, body: Json, requestId: string, clientIp = ""): Uint8Array {
+  if ("requestId" in body) return encodePayloadFrame(type, { ...body, requestId }, clientIp);
+  let tail = pushTails.get(body);
+  if (!tail) {
+    const json = toNacosJson(body);
+    tail = encoder.encode(json === "{}" ? "}" : "," + json.slice(1));
+    pushTails.set(body, tail);
+  }
+  const head = encoder.encode(`{"requestId":${JSON.stringify(requestId)}`);
+  const value = new Uint8Array(head.byteLength + tail.byteLength);
+  value.set(head);
+  value.set(tail, head.byteLength);
+  return encodeRawPayload(type, value, clientIp, {}, true);
+}
+
 /** The Payload with its 5-byte gRPC message prefix, ready for a DATA frame. */
 export function encodePayloadFrame(type: string, body: Json, clientIp = ""): Uint8Array {
   return encodeRawPayload(type, toNacosJson(body), clientIp, {}, true);

@@ -13,7 +13,7 @@ import { type DispatcherOptions, dispatchUnary } from "./dispatch.ts";
 import { BufferBudget, FRAME_HEADER_BYTES, FrameDecoder, FrameError } from "./frame.ts";
 import { errorResponse, type NacosResponse } from "./messages.ts";
 import { NacosCode } from "./codes.ts";
-import { decodePayload, encodePayloadFrame, type Json, PayloadError } from "./payload.ts";
+import { decodePayload, encodePayloadFrame, encodePushFrame, type Json, PayloadError } from "./payload.ts";
 import { encodeGrpcMessage, GrpcStatus, parseGrpcTimeout } from "./status.ts";
 import { metrics } from "../../lib/metrics.ts";
 import { atMostEvery } from "../../lib/throttle.ts";
@@ -285,9 +285,9 @@ export class GrpcServer {
     stream.onClose(() => decoder.dispose());
     let ended = false;
     const sink: StreamSink = {
-      send: (type, body) => {
+      send: (type, body, requestId) => {
         if (ended || stream.closed) return false;
-        return stream.write(encodePayloadFrame(type, body, this.o.serverIp));
+        return stream.write(requestId === undefined ? encodePayloadFrame(type, body, this.o.serverIp) : encodePushFrame(type, body, requestId, this.o.serverIp));
       },
       buffered: () => stream.bufferedBytes,
       close: (status, message) => {
