@@ -396,6 +396,12 @@ export class NamingService {
 
   /** Finds an instance by ip, port and (if given) cluster. */
   findInstance(key: string, ip: string, port: number, cluster?: string): { instance: Instance; clientId?: string } | undefined {
+    // An HTTP client's instance is found by its client id at once: a beat asks this on every call, and
+    // a scan of a 5,000-instance service made each beat cost ~450 µs (bench, "HTTP beat").
+    const httpId = httpClientId(ip, port, key);
+    for (const i of this.ephemeral.client(httpId)?.published.get(key) ?? []) {
+      if (i.ip === ip && i.port === port && (cluster === undefined || i.clusterName === cluster)) return { instance: i, clientId: httpId };
+    }
     for (const [c, i] of this.ephemeral.instancesOf(key)) {
       if (i.ip === ip && i.port === port && (cluster === undefined || i.clusterName === cluster)) return { instance: i, clientId: c.id };
     }
