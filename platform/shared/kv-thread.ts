@@ -9,7 +9,7 @@
  * files), so a threaded and an in-thread process read each other's data directories.
  */
 import type { Kv, KvFactory } from "../../src/ports/kv.ts";
-import type { KvThreadReply, KvThreadRequest } from "./kv-thread-protocol.ts";
+import { type KvThreadReply, type KvThreadRequest, unflattenOps } from "./kv-thread-protocol.ts";
 
 interface Port {
   post(msg: KvThreadReply): void;
@@ -45,6 +45,11 @@ async function run(req: KvThreadRequest): Promise<unknown> {
       const kv = await (await factory).open(req.name);
       stores.set(req.store, kv);
       return kv.health?.();
+    }
+    case "flatBatch": {
+      const kv = stores.get(req.store);
+      if (!kv) throw new Error("kv store is closed");
+      return kv.batch(unflattenOps(req.flat), { durable: req.durable });
     }
     case "close": {
       const kv = stores.get(req.store);
