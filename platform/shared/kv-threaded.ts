@@ -73,8 +73,9 @@ class StorageThread {
     if (this.waiting.size >= MAX_PENDING_CALLS) throw new Error(`storage thread: more than ${MAX_PENDING_CALLS} calls waiting; refused`);
     // Registered before the greeting, so the thread stays referenced (the process alive) while it starts.
     const id = this.nextId++;
+    // Referenced while anything waits, unreferenced when idle: toggled at those edges only.
+    if (this.waiting.size === 0) this.handle.ref();
     const answer = new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    this.handle.ref();
     await this.ready;
     // A thread that died meanwhile has rejected `answer` already.
     if (!this.dead) this.handle.post({ ...req, id } as KvThreadRequest);
