@@ -9,7 +9,7 @@
  * files), so a threaded and an in-thread process read each other's data directories.
  */
 import type { Kv, KvFactory } from "../../src/ports/kv.ts";
-import { type KvThreadReply, type KvThreadRequest, unflattenOps } from "./kv-thread-protocol.ts";
+import { type KvThreadReply, type KvThreadRequest, unpackOps } from "./kv-thread-protocol.ts";
 
 interface Port {
   post(msg: KvThreadReply): void;
@@ -46,10 +46,10 @@ async function run(req: KvThreadRequest): Promise<unknown> {
       stores.set(req.store, kv);
       return kv.health?.();
     }
-    case "flatBatch": {
+    case "packedBatch": {
       const kv = stores.get(req.store);
       if (!kv) throw new Error("kv store is closed");
-      return kv.batch(unflattenOps(req.flat), { durable: req.durable });
+      return kv.batch(unpackOps(req.packed), { durable: req.durable });
     }
     case "close": {
       const kv = stores.get(req.store);

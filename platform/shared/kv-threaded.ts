@@ -9,7 +9,7 @@
  */
 import type { Kv, KvFactory, KvOp, KvRange, KvValue, StoreHealth } from "../../src/ports/kv.ts";
 import { checkKey, checkStoreName, checkValue } from "./kv-checks.ts";
-import { flattenOps, type KvThreadCall, type KvThreadReply, type KvThreadRequest } from "./kv-thread-protocol.ts";
+import { packOps, type KvThreadCall, type KvThreadReply, type KvThreadRequest } from "./kv-thread-protocol.ts";
 
 /** The part of a worker this module uses; each runtime's Worker is adapted to it (platform/*). */
 export interface ThreadHandle {
@@ -153,10 +153,11 @@ function threadedKv(t: StorageThread, store: number, health: StoreHealth | undef
     delRange: (gte, lt) => call("delRange", gte, lt),
     async batch(ops: readonly KvOp[], opts) {
       // Anything but an array goes as it is, for the store's own error.
-      if (!Array.isArray(ops) || (opts !== undefined && (opts === null || typeof opts !== "object"))) return call("batch", ops, opts);
+      const packed = Array.isArray(ops) && (opts === undefined || (opts !== null && typeof opts === "object")) ? packOps(ops) : undefined;
+      if (!packed) return call("batch", ops, opts);
       if (closed) throw new Error("kv store is closed");
       while (updating) await updating;
-      await t.call({ call: "flatBatch", store, flat: flattenOps(ops), durable: opts?.durable !== false });
+      await t.call({ call: "packedBatch", store, packed, durable: opts?.durable !== false });
     },
     async update(key, fn) {
       checkKey(key);

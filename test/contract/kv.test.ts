@@ -13,7 +13,8 @@ import * as assert from "uvu/assert";
 import { createNodeSqliteKvFactory } from "../../platform/shared/kv-node-sqlite.ts";
 import { createSqlKv, type SqlParam } from "../../platform/shared/kv-sql.ts";
 import { createSimWorld, type SimWorld } from "../../platform/sim/index.ts";
-import type { KvFactory, KvValue } from "../../src/ports/kv.ts";
+import type { KvFactory, KvOp, KvValue } from "../../src/ports/kv.ts";
+import { packOps, unpackOps } from "../../platform/shared/kv-thread-protocol.ts";
 import { durabilityKey, durabilityValue } from "./durability-data.ts";
 import { runAndKill } from "./kill-child.ts";
 import { registerKvContract, rejects } from "./kv-contract.ts";
@@ -301,3 +302,26 @@ sim("the same seed replays the same event trace; another seed does not", async (
 });
 
 sim.run();
+
+// ---------------------------------------------------------------- the storage thread's batch packing
+
+const packing = suite("kv storage thread: a batch packed for postMessage unpacks to the same ops");
+packing("sets of text, empty and NUL-holding strings, bytes, deletes and open or closed ranges round-trip in order", () => {
+  const ops: KvOp[] = [
+    { type: "set", key: "a", value: "text ü 😀" },
+    { type: "set", key: "b", value: "" },
+    { type: "set", key: "c", value: "x\u0000y" },
+    { type: "set", key: "d", value: new Uint8Array([0, 1, 255]) },
+    { type: "del", key: "e" },
+    { type: "delRange", gte: "f", lt: "g" },
+    { type: "delRange" },
+    { type: "delRange", lt: "h" },
+    { type: "set", key: "", value: new Uint8Array(0) },
+  ];
+  const packed = packOps(ops);
+  assert.ok(packed, "well-formed ops pack");
+  assert.equal(unpackOps(packed!), ops);
+  assert.is(packOps([{ type: "set", key: 1 as unknown as string, value: "v" }]), undefined, "a non-string key is left to the store's own check");
+  assert.is(packOps([{ type: "nope" } as unknown as KvOp]), undefined, "an unknown op type too");
+});
+packing.run();
