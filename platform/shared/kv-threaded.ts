@@ -71,11 +71,13 @@ class StorageThread {
   async call(req: DistributiveOmit<KvThreadRequest, "id">): Promise<unknown> {
     if (this.dead) throw this.dead;
     if (this.waiting.size >= MAX_PENDING_CALLS) throw new Error(`storage thread: more than ${MAX_PENDING_CALLS} calls waiting; refused`);
-    // Registered before the greeting, so the thread stays referenced (the process alive) while it starts.
+    // Registered before the greeting, so the thread is referenced (the process kept alive) while it
+    // starts; referenced while anything waits, unreferenced when idle, toggled at those edges only.
     const id = this.nextId++;
-    // Referenced while anything waits, unreferenced when idle: toggled at those edges only.
     if (this.waiting.size === 0) this.handle.ref();
     const answer = new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    // A death before the greeting rejects `answer` while this call still awaits `ready`: not unhandled.
+    answer.catch(() => undefined);
     await this.ready;
     // A thread that died meanwhile has rejected `answer` already.
     if (!this.dead) this.handle.post({ ...req, id } as KvThreadRequest);

@@ -165,4 +165,18 @@ test("update() is atomic against this process's other calls; the last close stop
   }
 });
 
+test("a thread that dies before it greets fails the open with the cause (no unhandled rejection, no hang)", async () => {
+  const thread = new ScriptedThread();
+  const opening = createThreadedKvFactory("/data", "node", () => thread, noLock).open("config");
+  await tick();
+  thread.kill(new Error("cannot load the sqlite binding"));
+  try {
+    await opening;
+    assert.unreachable("the open rejects");
+  } catch (e) {
+    assert.match((e as Error).message, /storage thread stopped: cannot load the sqlite binding/);
+  }
+  assert.equal(thread.posted, [], "nothing was posted to a thread that never greeted");
+});
+
 test.run();
