@@ -199,7 +199,8 @@ end`,
   beat: `counter = 0
 request = function()
   counter = counter + 1
-  local ip = "10.250." .. (math.floor((counter % 5000) / 256)) .. "." .. (counter % 256)
+  local i = counter % 5000
+  local ip = "10.250." .. math.floor(i / 256) .. "." .. (i % 256)
   return wrk.format("PUT", "/nacos/v1/ns/instance/beat?serviceName=beat-bench&ip=" .. ip .. "&port=8080")
 end`,
   list: `request = function()
