@@ -497,20 +497,21 @@ export class NamingService {
   }
 
   /**
-   * An HTTP beat. Returns false when the instance is unknown (the caller registers from the beat JSON
-   * when it has one, else answers 20404). A beat flips an unhealthy instance back to healthy.
+   * An HTTP beat. Returns the instance beaten, or undefined when it is unknown (the caller registers
+   * from the beat JSON when it has one, else answers 20404). A beat flips an unhealthy instance back to
+   * healthy.
    */
-  beat(svc: ServiceId, ip: string, port: number, cluster: string): boolean {
+  beat(svc: ServiceId, ip: string, port: number, cluster: string): PublishedInstance | undefined {
     const key = serviceKey(svc);
     const id = httpClientId(ip, port, key);
     const list = this.ephemeral.client(id)?.published.get(key);
-    if (!list) return false;
-    let hit = false;
+    if (!list) return undefined;
+    let hit: PublishedInstance | undefined;
     let revive = false;
     const now = this.clock.monotonic();
     for (const i of list) {
       if (i.clusterName !== cluster) continue;
-      hit = true;
+      hit ??= i;
       i.beatAtMs = now;
       if (!i.healthy) revive = true;
     }
