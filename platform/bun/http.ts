@@ -1,6 +1,7 @@
 /** HTTP/1.1 on Bun.serve: twice as fast as node:http on Bun (runtime-facts §2). */
 import type { HttpServeOptions, Listener } from "../../src/ports/net.ts";
 import { lightRequest } from "../shared/body-limit.ts";
+import { responseHeaders } from "../shared/frozen-headers.ts";
 
 export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
   const server = Bun.serve({
@@ -13,7 +14,7 @@ export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
     async fetch(req, srv) {
       const light = lightRequest(req, () => srv.requestIP(req)?.address ?? "", opts.maxBodyBytes);
       const r = await opts.handler(light);
-      return new Response(r.body as BodyInit | undefined, { status: r.status, headers: r.headers });
+      return new Response(r.body as BodyInit | undefined, { status: r.status, headers: responseHeaders(r.headers) });
     },
     error() {
       return new Response("server error", { status: 500 });

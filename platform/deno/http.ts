@@ -1,6 +1,7 @@
 /** HTTP/1.1 on Deno.serve. */
 import type { HttpServeOptions, Listener } from "../../src/ports/net.ts";
 import { lightRequest } from "../shared/body-limit.ts";
+import { responseHeaders } from "../shared/frozen-headers.ts";
 
 export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
   return new Promise((resolve, reject) => {
@@ -22,7 +23,7 @@ export function serveHttp(opts: HttpServeOptions): Promise<Listener> {
       }, async (req, info) => {
         const light = lightRequest(req, () => (info.remoteAddr as Deno.NetAddr).hostname ?? "", opts.maxBodyBytes);
         const r = await opts.handler(light);
-        return new Response(r.body as BodyInit | undefined, { status: r.status, headers: r.headers });
+        return new Response(r.body as BodyInit | undefined, { status: r.status, headers: responseHeaders(r.headers) });
       });
     } catch (e) {
       reject(e);

@@ -52,12 +52,20 @@ export interface Digest {
 /** Hard bound on instances one client may publish into one service through a batch. */
 export const MAX_BATCH_INSTANCES = 1000;
 
+const NO_INSTANCES: readonly PublishedInstance[] = Object.freeze([]);
+
 export class EphemeralStore {
   private readonly byId = new Map<string, EphemeralClient>();
   /** serviceKey → client ids publishing there: the index queries and pushes read. */
   private readonly publishers = new Map<string, Set<string>>();
   /** owner → digest of the clients it wrote, kept up to date on every write. */
   private readonly digests = new Map<number, Digest>();
+  /**
+   * serviceKey → the union of its publishers' sets, built at the first read after a change. A list
+   * query walked 50 HTTP clients (two map lookups each) per request: 14% of its time. Dropped by the
+   * two doors below, so it is never stale; at most one entry per service with publishers.
+   */
+  private readonly unions = new Map<string, readonly PublishedInstance[]>();
   private instanceTotal = 0;
 
   client(id: string): EphemeralClient | undefined {
@@ -107,6 +115,7 @@ export class EphemeralStore {
     c.revision = revision;
     c.cause = cause;
     this.instanceTotal += instances.length - (old?.length ?? 0);
+    this.unions.delete(serviceKey);
     if (instances.length === 0) {
       c.published.delete(serviceKey);
       this.unindex(serviceKey, clientId);
@@ -152,6 +161,7 @@ export class EphemeralStore {
     const touched = [...c.published.keys()];
     for (const [key, list] of c.published) {
       this.instanceTotal -= list.length;
+      this.unions.delete(key);
       this.unindex(key, clientId);
     }
     return touched;
@@ -168,14 +178,22 @@ export class EphemeralStore {
     }
   }
 
-  /** The instances published into a service, appended to `out` (no generator: the list read's hot path). */
-  collectInstances(serviceKey: string, out: Instance[]): void {
+  /**
+   * The instances published into a service. The same array (same identity) comes back until the
+   * service's sets change, so readers may key their caches on it; it must not be modified.
+   */
+  instancesIn(serviceKey: string): readonly PublishedInstance[] {
+    const cached = this.unions.get(serviceKey);
+    if (cached) return cached;
     const set = this.publishers.get(serviceKey);
-    if (!set) return;
+    if (!set) return NO_INSTANCES;
+    const out: PublishedInstance[] = [];
     for (const id of set) {
       const list = this.byId.get(id)?.published.get(serviceKey);
       if (list) for (let k = 0; k < list.length; k++) out.push(list[k]);
     }
+    this.unions.set(serviceKey, out);
+    return out;
   }
 
   hasInstances(serviceKey: string): boolean {

@@ -95,6 +95,19 @@ export function httpClientId(ip: string, port: number, serviceKey: string): stri
 /** Joined host lists kept for instance-list answers (query shapes: service × clusters × healthyOnly). */
 const MAX_CACHED_HOST_LISTS = 10_000;
 
+/** A cached list answer: valid while the same instance array and protect threshold are read. */
+interface HostList {
+  all: readonly Instance[];
+  threshold: number | undefined;
+  hosts: readonly Instance[];
+  reach: boolean;
+  text: string;
+}
+
+function clusterList(clusters: string): string[] {
+  return clusters.split(",").map((c) => c.trim()).filter(Boolean);
+}
+
 export class NamingService {
   readonly ephemeral = new EphemeralStore();
   readonly persistent: PersistentState;
@@ -318,17 +331,19 @@ export class NamingService {
 
   // ---- reading ------------------------------------------------------------------------------------
 
-  /** Every instance of a service with its effective health (probe verdicts applied). */
-  instancesOf(key: string): Instance[] {
-    const out: Instance[] = [];
-    this.ephemeral.collectInstances(key, out);
+  /**
+   * Every instance of a service with its effective health (probe verdicts applied). A service with no
+   * persistent instances answers the ephemeral store's own array: the same identity until it changes.
+   */
+  instancesOf(key: string): readonly Instance[] {
+    const ephemeral = this.ephemeral.instancesIn(key);
     const rec = this.persistent.get(key);
-    if (rec) {
-      const probed = this.probed.get(key);
-      for (const [addr, i] of rec.instances) {
-        const h = probed?.get(addr);
-        out.push(h === undefined || h === i.healthy ? i : { ...i, healthy: h });
-      }
+    if (!rec || rec.instances.size === 0) return ephemeral;
+    const out: Instance[] = [...ephemeral];
+    const probed = this.probed.get(key);
+    for (const [addr, i] of rec.instances) {
+      const h = probed?.get(addr);
+      out.push(h === undefined || h === i.healthy ? i : { ...i, healthy: h });
     }
     return out;
   }
@@ -351,36 +366,56 @@ export class NamingService {
   /**
    * The same ServiceInfo as JSON text, with each host's JSON kept per instance value: an instance list
    * of 50 hosts spent most of its time serialising hosts that had not changed. Instances are values
-   * (replaced, never edited in place), so an object's text never goes stale. `extra` fields are added.
+   * (replaced, never edited in place), so an object's text never goes stale. `extra` fields are appended
+   * (they must not repeat a ServiceInfo field).
    */
   serviceInfoText(svc: ServiceId, o: ServiceInfoOptions, extra: Record<string, unknown> = {}): string {
-    const { info, hosts } = this.serviceInfoParts(svc, o);
-    const rest = JSON.stringify({ ...info, ...extra });
-    if (!hosts) return rest;
-    // The joined list is kept too, per query shape, while the same instance values are selected.
-    const shape = `${serviceKey(svc)}\u0000${o.clusters}\u0000${o.healthyOnly}`;
-    const last = this.hostLists.get(shape);
-    if (last && last.hosts.length === hosts.length && last.hosts.every((h, k) => h === hosts[k])) return `{"hosts":[${last.text}],${rest.slice(1)}`;
-    const texts: string[] = [];
-    for (const i of hosts) {
-      let t = this.hostTexts.get(i);
-      if (t === undefined) this.hostTexts.set(i, (t = JSON.stringify(this.instanceJson(i, svc))));
-      texts.push(t);
+    const key = serviceKey(svc);
+    const all = o.omitHosts ? undefined : this.instancesOf(key);
+    const threshold = this.meta(key)?.protectThreshold;
+    // Per query shape, the selection and its joined text are kept while the same instance array (the
+    // store's identity) and threshold come back: the read then selects and serialises nothing.
+    const shape = `${key}\u0000${o.clusters}\u0000${o.healthyOnly}`;
+    let last = all && this.hostLists.get(shape);
+    if (last && (last.all !== all || last.threshold !== threshold)) {
+      const sel = this.select(key, clusterList(o.clusters), o.healthyOnly);
+      const same = last.hosts.length === sel.hosts.length && last.hosts.every((h, k) => h === sel.hosts[k]);
+      last = same ? { ...last, all: all!, threshold, reach: sel.reachProtectionThreshold } : undefined;
+      if (last) this.hostLists.set(shape, last);
     }
-    const text = texts.join(",");
-    if (this.hostLists.size >= MAX_CACHED_HOST_LISTS) this.hostLists.clear(); // bounded; refilled by what is read
-    this.hostLists.set(shape, { hosts, text });
-    return `{"hosts":[${text}],${rest.slice(1)}`;
+    if (all && !last) {
+      const sel = this.select(key, clusterList(o.clusters), o.healthyOnly);
+      const texts: string[] = [];
+      for (const i of sel.hosts) {
+        let t = this.hostTexts.get(i);
+        if (t === undefined) this.hostTexts.set(i, (t = JSON.stringify(this.instanceJson(i, svc))));
+        texts.push(t);
+      }
+      if (this.hostLists.size >= MAX_CACHED_HOST_LISTS) this.hostLists.clear(); // bounded; refilled by what is read
+      last = { all, threshold, hosts: sel.hosts, reach: sel.reachProtectionThreshold, text: texts.join(",") };
+      this.hostLists.set(shape, last);
+    }
+    const reach = last ? last.reach : this.select(key, clusterList(o.clusters), o.healthyOnly).reachProtectionThreshold;
+    // The fields of infoHeader(), written out by hand (in its order): stringify of the spread object was 8% of a list query.
+    const name = o.groupedName ? groupedName(svc.group, svc.name) : svc.name;
+    let rest = `"name":${JSON.stringify(name)},"groupName":${JSON.stringify(svc.group)},"clusters":${JSON.stringify(o.clusters)},` +
+      `"cacheMillis":${CACHE_MILLIS},"lastRefTime":${this.clock.now()},"checksum":"","allIPs":false,` +
+      `"reachProtectionThreshold":${reach},"valid":${!o.omitHosts}`;
+    for (const k in extra) rest += `,${JSON.stringify(k)}:${JSON.stringify(extra[k])}`;
+    return last ? `{"hosts":[${last.text}],${rest}}` : `{${rest}}`;
   }
 
   private readonly hostTexts = new WeakMap<Instance, string>();
-  private readonly hostLists = new Map<string, { hosts: readonly Instance[]; text: string }>();
+  private readonly hostLists = new Map<string, HostList>();
 
   private serviceInfoParts(svc: ServiceId, o: ServiceInfoOptions): { info: Record<string, unknown>; hosts?: readonly Instance[] } {
-    const key = serviceKey(svc);
-    const clusters = o.clusters.split(",").map((c) => c.trim()).filter(Boolean);
-    const sel = this.select(key, clusters, o.healthyOnly);
-    const info: Record<string, unknown> = {
+    const sel = this.select(serviceKey(svc), clusterList(o.clusters), o.healthyOnly);
+    return { info: this.infoHeader(svc, o, sel.reachProtectionThreshold), hosts: o.omitHosts ? undefined : sel.hosts };
+  }
+
+  /** Every ServiceInfo field but the hosts. */
+  private infoHeader(svc: ServiceId, o: ServiceInfoOptions, reachProtectionThreshold: boolean): Record<string, unknown> {
+    return {
       name: o.groupedName ? groupedName(svc.group, svc.name) : svc.name,
       groupName: svc.group,
       clusters: o.clusters,
@@ -388,10 +423,9 @@ export class NamingService {
       lastRefTime: this.clock.now(),
       checksum: "",
       allIPs: false,
-      reachProtectionThreshold: sel.reachProtectionThreshold,
+      reachProtectionThreshold,
       valid: !o.omitHosts,
     };
-    return { info, hosts: o.omitHosts ? undefined : sel.hosts };
   }
 
   /** Finds an instance by ip, port and (if given) cluster. */

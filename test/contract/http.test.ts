@@ -50,6 +50,20 @@ function contract(label: string, getServe: () => Promise<Serve | undefined>) {
     assert.is(seen.ip, "127.0.0.1");
   });
 
+  t("a frozen header object shared by many answers is sent whole every time (adapters convert it once)", async (ctx) => {
+    const shared = Object.freeze({ "content-type": "application/json;charset=UTF-8", "content-md5": "abc" });
+    let n = 0;
+    await start(ctx, () => (++n % 2 === 1 ? { status: 200, headers: shared, body: `{"n":${n}}` } : { status: 202, headers: { ...shared, "x-extra": "1" }, body: "{}" }));
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(ctx.url);
+      await r.arrayBuffer();
+      assert.is(r.headers.get("content-md5"), "abc");
+      assert.is(r.headers.get("content-type"), "application/json;charset=UTF-8");
+      assert.is(r.headers.get("x-extra"), i % 2 === 1 ? "1" : null, "one answer's extra header never sticks to the shared set");
+    }
+    assert.equal(Object.keys(shared), ["content-type", "content-md5"]);
+  });
+
   t("reads a UTF-8 body and answers status, headers and bytes as given", async (ctx) => {
     await start(ctx, async (req) => ({
       status: 201,

@@ -190,4 +190,37 @@ t("probes: a persistent instance turns unhealthy after 3 failed TCP probes and h
   ph.stop();
 });
 
+t("a list's cached text follows every change: instances, health, threshold, persistent instances; it equals the object form", async () => {
+  const { naming } = world();
+  const opts = { clusters: "", healthyOnly: false, groupedName: true };
+  const read = () => {
+    const text = JSON.parse(naming.serviceInfoText(svc, opts, { dom: "d" }));
+    const obj = JSON.parse(JSON.stringify({ ...naming.serviceInfo(svc, opts), dom: "d" }));
+    assert.equal({ ...text, lastRefTime: 0 }, { ...obj, lastRefTime: 0 }, "text and object forms agree");
+    return text as { hosts: { ip: string; healthy: boolean }[]; reachProtectionThreshold: boolean };
+  };
+  naming.publishEphemeral("conn-a", "connection", svc, [inst("10.1.0.1"), inst("10.1.0.2")]);
+  assert.equal(read().hosts.map((h) => h.ip), ["10.1.0.1", "10.1.0.2"]);
+  const again = naming.instancesOf(key);
+  assert.ok(again === naming.instancesOf(key), "an unchanged service answers the same array");
+  naming.publishEphemeral("conn-b", "connection", svc, [inst("10.1.0.3", { healthy: false })]);
+  assert.ok(again !== naming.instancesOf(key), "a change gives a new array");
+  assert.equal(read().hosts.map((h) => h.ip).sort(), ["10.1.0.1", "10.1.0.2", "10.1.0.3"]);
+  assert.is(read().reachProtectionThreshold, false);
+  // The threshold lives in the service's metadata (edited in place): the cached list must see it.
+  await naming.updateService(svc, { protectThreshold: 0.9 });
+  const protectedList = read();
+  assert.is(protectedList.reachProtectionThreshold, true, "2 of 3 healthy is under 0.9");
+  assert.ok(protectedList.hosts.every((h) => h.healthy), "every host is returned healthy");
+  await naming.updateService(svc, { protectThreshold: 0 });
+  assert.is(read().reachProtectionThreshold, false);
+  naming.removeClient("conn-b", "disconnected");
+  assert.equal(read().hosts.map((h) => h.ip), ["10.1.0.1", "10.1.0.2"]);
+  await naming.registerPersistent({ ...svc, name: "p" }, inst("10.2.0.1", { ephemeral: false }));
+  const pkey = { ...svc, name: "p" };
+  assert.equal(JSON.parse(naming.serviceInfoText(pkey, opts)).hosts.map((h: { ip: string }) => h.ip), ["10.2.0.1"]);
+  await naming.deregisterPersistent(pkey, "10.2.0.1", 80);
+  assert.equal(JSON.parse(naming.serviceInfoText(pkey, opts)).hosts, []);
+});
+
 t.run();

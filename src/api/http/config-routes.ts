@@ -8,6 +8,8 @@ import { holdMs, LONG_POLL_LIMITS } from "../../config/long-poll.ts";
 import type { GrpcListeners } from "../../config/grpc-listeners.ts";
 import { nacosGroupKey } from "../../config/keys.ts";
 import type { ConfigService, PublishInput } from "../../config/service.ts";
+import type { Served } from "../../config/gray.ts";
+import type { ConfigItem } from "../../config/model.ts";
 import { ConfigParamError } from "../../config/validate.ts";
 import { httpDate } from "./http-date.ts";
 import { metrics } from "../../lib/metrics.ts";
@@ -164,7 +166,24 @@ function v1Get(deps: ConfigRouteDeps, req: HttpRequest, p: Params): HttpResponse
     },
   });
   if (!served) return text(404, "config data not exist\n", NO_CACHE);
-  const headers: Record<string, string> = {
+  const body = req.method === "HEAD" ? "" : served.content;
+  if (!served.beta && served.tag === undefined) {
+    // The formal version's headers are the same for every read of this item (items are values,
+    // replaced on change): built and frozen once, and the HTTP adapter converts them once.
+    let headers = formalHeaders.get(served.item);
+    if (!headers) formalHeaders.set(served.item, (headers = Object.freeze(versionHeaders(served))));
+    return { status: 200, headers, body };
+  }
+  const headers = versionHeaders(served);
+  if (served.beta) headers.isBeta = "true";
+  if (served.tag !== undefined) headers.Tag = encodeURIComponent(served.tag);
+  return { status: 200, headers, body };
+}
+
+const formalHeaders = new WeakMap<ConfigItem, Readonly<Record<string, string>>>();
+
+function versionHeaders(served: Served): Record<string, string> {
+  return {
     ...NO_CACHE,
     "content-type": mimeOf(served.type),
     "Config-Type": served.type,
@@ -172,9 +191,6 @@ function v1Get(deps: ConfigRouteDeps, req: HttpRequest, p: Params): HttpResponse
     "Last-Modified": httpDate(served.lastModified),
     ...encKey(served.encryptedDataKey),
   };
-  if (served.beta) headers.isBeta = "true";
-  if (served.tag !== undefined) headers.Tag = encodeURIComponent(served.tag);
-  return { status: 200, headers, body: req.method === "HEAD" ? "" : served.content };
 }
 
 async function v1Delete(service: ConfigService, req: HttpRequest, p: Params): Promise<HttpResponse> {

@@ -16,8 +16,11 @@ export class JsonText {
   }
 }
 
-export function json(status: number, value: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { status, headers: { "content-type": JSON_TYPE, ...headers }, body: value instanceof JsonText ? value.text : JSON.stringify(value) };
+/** Frozen: shared by every plain JSON answer, so the HTTP adapter converts it once (frozen-headers.ts). */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ "content-type": JSON_TYPE });
+
+export function json(status: number, value: unknown, headers?: Record<string, string>): HttpResponse {
+  return { status, headers: headers === undefined ? JSON_HEADERS : { "content-type": JSON_TYPE, ...headers }, body: value instanceof JsonText ? value.text : JSON.stringify(value) };
 }
 
 /** Nacos v2 envelope: success has code 0. */
