@@ -268,7 +268,7 @@ export const SETTINGS_DOC: readonly [string, string, string][] = [
   ["RNACOS_NAMING_HEALTH_TIMEOUT_SECOND", "15", "HTTP-beat instance turns unhealthy after this long without a beat"],
   ["RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND", "30", "HTTP-beat instance is removed after this long without a beat"],
   ["RNACOS_NAMING_PERPETUAL_INSTANCE_PROBE_INTERVAL_SECOND", "60", "persistent-instance probe interval (min 5; <= 0 off)"],
-  ["RNACOS_NAMING_INSTANCE_METADATA_PERSISTENCE_ENABLE", "true", "not implemented yet: accepted and validated, has no effect (rnacos: persist instance metadata edits)"],
+  ["RNACOS_NAMING_INSTANCE_METADATA_PERSISTENCE_ENABLE", "true", "remember ephemeral instances' metadata per node (store naming-meta) across restarts: an instance re-registering without metadata gets its last, for 60 s after it is gone; false keeps only console edits, in memory"],
   ["RNACOS_GRPC_DETECTION_TIMEOUT_SECOND", "15", "idle gRPC connection gets a ClientDetectionRequest after this long"],
   ["RNACOS_ENABLE_GRPC_DETECTION_LOG", "false", "log every ServerCheck"],
   ["RNACOS_ENABLE_METRICS", "true", "serve Prometheus text on /metrics, /nacos/metrics, /rnacos/metrics: request latency histograms (HTTP by route, gRPC by request type), limit and refusal counters, Raft and storage state, process memory and event-loop lag"],

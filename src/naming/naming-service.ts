@@ -17,6 +17,7 @@ import type { ApplyResult, InstanceRef, NamingCommand } from "./persistent-state
 import { editMetadata, PersistentState, refersTo } from "./persistent-state.ts";
 import { METADATA_MAX_CHARS } from "./checks.ts";
 import type { Proposer } from "./proposer.ts";
+import { InstanceMetadataMemory } from "./instance-metadata-memory.ts";
 import { type Selection, selectInstances } from "./selection.ts";
 import { SubscriberIndex } from "./subscribers.ts";
 
@@ -123,8 +124,16 @@ export class NamingService {
   readonly selfId: number;
   replica: EphemeralReplica = SINGLE_NODE;
 
-  constructor(deps: { clock: Clock; log: Log; proposer: Proposer; persistent: PersistentState; timing: NamingTiming; selfId?: number }) {
+  /** Metadata kept across re-registrations (instance-metadata-memory.ts). */
+  readonly metadataMemory: InstanceMetadataMemory;
+
+  constructor(deps: {
+    clock: Clock; log: Log; proposer: Proposer; persistent: PersistentState; timing: NamingTiming; selfId?: number;
+    /** Remember registered metadata too, not only edits (RNACOS_NAMING_INSTANCE_METADATA_PERSISTENCE_ENABLE). */
+    rememberRegisteredMetadata?: boolean;
+  }) {
     this.selfId = deps.selfId ?? 1;
+    this.metadataMemory = new InstanceMetadataMemory({ now: () => deps.clock.now(), rememberRegistered: deps.rememberRegisteredMetadata ?? true });
     this.clock = deps.clock;
     this.log = deps.log;
     this.proposer = deps.proposer;
@@ -176,7 +185,9 @@ export class NamingService {
     }
     const now = this.clock.monotonic();
     const old = this.ephemeral.client(clientId)?.published.get(key);
-    const next: PublishedInstance[] = instances.map((i) => ({ ...i, ephemeral: true, beatAtMs: now }));
+    const memory = this.metadataMemory;
+    const next: PublishedInstance[] = instances.map((i) => ({ ...i, metadata: memory.recall(key, i.ip, i.port, i.metadata), ephemeral: true, beatAtMs: now }));
+    memory.registered(key, next);
     const same = old !== undefined && old.length === next.length && old.every((o, n) => sameInstanceValue(o, next[n]));
     if (same) {
       // A re-registration refreshes the beat timer (node-local, not data) but changes nothing subscribers see.
@@ -479,6 +490,7 @@ export class NamingService {
     }
     if (hits.length === 0) throw bad(`instance not exist: ${ip}:${port}:${cluster}`, V2.INSTANCE_NOT_FOUND);
     for (const [id, list] of hits) this.rewriteEphemeral(id, key, list, "update");
+    if (patch.metadata !== undefined) this.metadataMemory.edited(key, ip, port, { ...patch.metadata });
   }
 
   /**
@@ -512,6 +524,7 @@ export class NamingService {
         if (metadata === i.metadata) return i;
         fits(metadata);
         touched = true;
+        this.metadataMemory.edited(key, i.ip, i.port, metadata);
         return { ...i, metadata };
       });
       if (touched) rewrites.push([c.id, next]);

@@ -23,6 +23,7 @@ import { createNamingForwarder } from "../http/naming-forward.ts";
 import { DistroHost } from "../../cluster/distro-host.ts";
 import { registerNamingHandlers } from "./naming-handlers.ts";
 import { collectNamingMetrics } from "./naming-metrics.ts";
+import { MetadataKeeper } from "../../naming/metadata-keeper.ts";
 
 /**
  * Optional settings the registry honours when settings.ts provides them (env names in the comment);
@@ -56,7 +57,9 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
   const naming = new NamingService({
     clock: platform.clock, log, proposer, persistent, selfId: settings.raftNodeId,
     timing: { beatTimeoutMs: settings.namingHealthTimeoutSec * 1000, deleteTimeoutMs: settings.namingInstanceTimeoutSec * 1000 },
+    rememberRegisteredMetadata: settings.namingInstanceMetadataPersistence,
   });
+  const metadataKeeper = new MetadataKeeper(naming, ctx.kv, platform.timer, log, settings.namingInstanceMetadataPersistence);
   // Subscribers hear of persistent changes where they are applied: on every node.
   ctx.replication.register("naming", new NamingStateMachine(persistent, (key) => naming.changed(key, "update")));
   const guard = new PushGuard(guardOpts, platform.clock.monotonic());
@@ -127,6 +130,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       raftStarted = true;
       distro.start();
       guard.restart(platform.clock.monotonic());
+      await metadataKeeper.start();
       cancelBeats = platform.timer.every(beatCheckPeriodMs(naming.timing.beatTimeoutMs), () => checkBeats(naming, platform.clock.monotonic(), log));
       probe?.start();
       if (!probe) log.warn("no probe port on this platform: persistent instances are not health-checked");
@@ -141,7 +145,7 @@ export function createNamingModule(ctx: ModuleContext): ServerModule {
       cancelBeats?.();
       probe?.stop();
       push.stop();
-      await udpPusher.close();
+      await Promise.all([udpPusher.close(), metadataKeeper.stop()]);
     },
   };
 }
