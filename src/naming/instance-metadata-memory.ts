@@ -51,6 +51,11 @@ export class InstanceMetadataMemory {
   private readonly byService = new Map<string, Map<string, Entry>>();
   /** Store key → (service, address) of each entry changed since the last takeChanges(). */
   private readonly dirty = new Map<string, [service: string, addr: string]>();
+  /**
+   * Services to look at in the next sweep: those whose instances changed, and those holding gone
+   * entries (waiting to be forgotten). A sweep of a quiet registry costs nothing, however many entries.
+   */
+  private readonly toSweep = new Set<string>();
   private count = 0;
   /** Entries not remembered because the bound was reached. */
   refused = 0;
@@ -92,14 +97,24 @@ export class InstanceMetadataMemory {
     this.put(service, ip, port, { metadata, edited: true });
   }
 
+  /** The service's instances changed (any node, any cause): its entries are looked at in the next sweep. */
+  serviceChanged(service: string): void {
+    if (this.byService.has(service)) this.toSweep.add(service);
+  }
+
   /**
-   * Marks each entry present or gone by what the service holds now (`present(service)` lists its
-   * instances) and forgets those gone for longer than forgetAfterMs.
+   * Marks the entries of changed services present or gone by what the service holds now
+   * (`present(service)` lists its instances) and forgets those gone for longer than forgetAfterMs.
    */
   sweep(present: (service: string) => Iterable<Instance>): void {
     const now = this.o.now();
     const forgetAfter = this.o.forgetAfterMs ?? METADATA_FORGET_AFTER_MS;
-    for (const [service, entries] of this.byService) {
+    const services = [...this.toSweep];
+    this.toSweep.clear();
+    for (const service of services) {
+      const entries = this.byService.get(service);
+      if (!entries) continue;
+      let waiting = false;
       const here = new Set<string>();
       for (const i of present(service)) here.add(addr(i.ip, i.port));
       for (const [a, e] of entries) {
@@ -110,14 +125,18 @@ export class InstanceMetadataMemory {
           }
         } else if (e.goneAtMs === undefined) {
           e.goneAtMs = now;
+          waiting = true;
           this.touch(service, a);
         } else if (now - e.goneAtMs >= forgetAfter) {
           entries.delete(a);
           this.count--;
           this.touch(service, a);
+        } else {
+          waiting = true;
         }
       }
       if (entries.size === 0) this.byService.delete(service);
+      else if (waiting) this.toSweep.add(service);
     }
   }
 
@@ -169,6 +188,7 @@ export class InstanceMetadataMemory {
       this.count++;
     }
     entries!.set(a, e);
+    this.toSweep.add(service);
     this.touch(service, a);
   }
 

@@ -33,6 +33,7 @@ export class MetadataKeeper {
 
   async start(): Promise<void> {
     const memory = this.naming.metadataMemory;
+    this.naming.onChange((service) => memory.serviceChanged(service));
     if (this.persist) {
       this.kv = await this.kvs.open(METADATA_STORE);
       const bad = memory.load(await this.kv.entries());

@@ -16,6 +16,7 @@ const inst = (ip: string, metadata: Record<string, string> = {}): Instance => ({
 function setup(opts: { rememberRegistered?: boolean; maxEntries?: number } = {}) {
   let now = 1_000_000;
   const present = new Map<string, Instance[]>();
+  let looked = 0;
   const memory = new InstanceMetadataMemory({ now: () => now, rememberRegistered: opts.rememberRegistered ?? true, maxEntries: opts.maxEntries });
   const saved = new Map<string, KvValue>();
   const save = () => {
@@ -24,10 +25,19 @@ function setup(opts: { rememberRegistered?: boolean; maxEntries?: number } = {})
       else if (op.type === "del") saved.delete(op.key);
     }
   };
+  // The registry announces every change of a service's instances (NamingService.onChange).
+  const setPresent = (list: Instance[]) => {
+    present.set(S, list);
+    memory.serviceChanged(S);
+  };
   return {
-    memory, present, saved, save,
+    memory, saved, save, setPresent,
     advance: (ms: number) => (now += ms),
-    sweep: () => memory.sweep((s) => present.get(s) ?? []),
+    looked: () => looked,
+    sweep: () => memory.sweep((s) => {
+      looked++;
+      return present.get(s) ?? [];
+    }),
   };
 }
 
@@ -49,20 +59,23 @@ t("an empty registration gets the last metadata; explicit metadata is taken as s
 });
 
 t("an entry is forgotten 60 s after its instance left the service, not while it is there", () => {
-  const { memory, present, advance, sweep } = setup();
+  const { memory, setPresent, advance, sweep, looked } = setup();
   memory.registered(S, [inst("10.0.0.1", { v: "1" })]);
-  present.set(S, [inst("10.0.0.1")]);
+  setPresent([inst("10.0.0.1")]);
   advance(600_000);
   sweep();
+  sweep();
+  sweep();
+  assert.is(looked(), 1, "a service that did not change is not looked at again");
   assert.equal(memory.recall(S, "10.0.0.1", 80, {}), { v: "1" }, "kept while present, however long");
-  present.set(S, []);
+  setPresent([]);
   sweep(); // gone from now
   advance(59_000);
   sweep();
   assert.equal(memory.recall(S, "10.0.0.1", 80, {}), { v: "1" }, "still kept 59 s after");
-  present.set(S, [inst("10.0.0.1")]);
+  setPresent([inst("10.0.0.1")]);
   sweep(); // back: the clock restarts when it leaves again
-  present.set(S, []);
+  setPresent([]);
   sweep();
   advance(30_000);
   sweep();
@@ -84,7 +97,7 @@ t("saved and loaded: entries count as gone from the load, edits keep winning, un
   assert.is(bad, 2);
   assert.equal(b.memory.recall(S, "10.0.0.1", 80, {}), { v: "1" });
   assert.equal(b.memory.recall(S, "10.0.0.3", 80, { v: "9" }), { tag: "x" });
-  b.present.set(S, [inst("10.0.0.1")]);
+  b.setPresent([inst("10.0.0.1")]);
   b.sweep();
   b.advance(60_000);
   b.sweep();
