@@ -92,11 +92,11 @@ test("random byte strings never throw anything but a ProtobufError", () => {
   }
 });
 
-test.run();
 
 test("a push frame shared by many subscribers carries each one's requestId and the same body (nulls dropped)", () => {
   const body = { serviceInfo: { name: "s", hosts: [{ ip: "10.0.0.1", port: 80, metadata: {} }], cacheMillis: null }, module: "naming", headers: {} };
-  for (const id of ["1", "42", "a\"b"]) {
+  const first = encodePushFrame("NotifySubscriberRequest", body, "5", "10.1.1.1");
+  for (const id of ["1", "42", "a\"b", "中文", "9", "17", "123456789012", "1", "99", "x".repeat(65), "2"]) {
     const frame = encodePushFrame("NotifySubscriberRequest", body, id, "10.1.1.1");
     assert.is(new DataView(frame.buffer, frame.byteOffset).getUint32(1), frame.byteLength - 5, "gRPC length prefix");
     const m = decodePayload(frame.subarray(5));
@@ -104,6 +104,10 @@ test("a push frame shared by many subscribers carries each one's requestId and t
     assert.is(m.clientIp, "10.1.1.1");
     assert.equal(m.body, { requestId: id, serviceInfo: { name: "s", hosts: [{ ip: "10.0.0.1", port: 80, metadata: {} }] }, module: "naming", headers: {} });
   }
+  assert.equal(decodePayload(first.subarray(5)).body.requestId, "5", "a frame handed out earlier is not changed by later ones");
+  assert.equal(decodePayload(encodePushFrame("Other", body, "77", "10.2.2.2").subarray(5)).type, "Other", "another type, another template");
   assert.equal(decodePayload(encodePushFrame("T", {}, "7").subarray(5)).body, { requestId: "7" }, "an empty body");
   assert.equal(decodePayload(encodePushFrame("T", { requestId: "old", a: 1 }, "8").subarray(5)).body, { requestId: "8", a: 1 }, "a body with its own requestId is overridden");
 });
+
+test.run();

@@ -61,6 +61,18 @@ const encoder = new TextEncoder();
 const pushTails = new WeakMap<Json, Uint8Array>();
 
 /**
+ * Each shared push body's whole frame, per type, client IP and requestId length, with the requestId's
+ * characters left to fill in: a push then costs one copy of the template. Push code runs seldom, so it
+ * runs cold (JSC's interpreter), where the six encodes and allocations of a full frame cost 20-50 µs
+ * per subscriber, a third of a 1,000-subscriber round.
+ */
+const pushTemplates = new WeakMap<Json, Map<string, { frame: Uint8Array; at: number }>>();
+/** Shapes kept per body (types × client IPs × requestId lengths): a handful in practice. */
+const MAX_TEMPLATES_PER_BODY = 64;
+/** requestIds copied byte for byte into a template: printable ASCII that JSON leaves as it is. */
+const PLAIN_REQUEST_ID = /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
+
+/**
  * A server push's frame. One change goes to every subscriber with the same body and only its requestId
  * differs, so the body's JSON is written and encoded once per body object (the profile of a push to
  * 1,000 subscribers showed stringify and encode per subscriber), and each frame is the requestId field
@@ -68,6 +80,24 @@ const pushTails = new WeakMap<Json, Uint8Array>();
  */
 export function encodePushFrame(type: string, body: Json, requestId: string, clientIp = ""): Uint8Array {
   if ("requestId" in body) return encodePayloadFrame(type, { ...body, requestId }, clientIp);
+  if (!PLAIN_REQUEST_ID.test(requestId)) return encodeFreshPushFrame(type, body, requestId, clientIp);
+  let templates = pushTemplates.get(body);
+  if (!templates) pushTemplates.set(body, (templates = new Map()));
+  const shape = `${type}\u0000${clientIp}\u0000${requestId.length}`;
+  let t = templates.get(shape);
+  if (!t) {
+    const frame = encodeFreshPushFrame(type, body, "0".repeat(requestId.length), clientIp);
+    // The value ends the frame: `{"requestId":"` id `"` then the shared tail.
+    t = { frame, at: frame.byteLength - pushTails.get(body)!.byteLength - 1 - requestId.length };
+    if (templates.size >= MAX_TEMPLATES_PER_BODY) templates.clear();
+    templates.set(shape, t);
+  }
+  const out = t.frame.slice();
+  for (let k = 0; k < requestId.length; k++) out[t.at + k] = requestId.charCodeAt(k);
+  return out;
+}
+
+function encodeFreshPushFrame(type: string, body: Json, requestId: string, clientIp: string): Uint8Array {
   let tail = pushTails.get(body);
   if (!tail) {
     const json = toNacosJson(body);
