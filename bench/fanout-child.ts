@@ -83,9 +83,12 @@ if (kind === "longpoll") {
 console.log("READY");
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() !== "GO") continue;
+  const cpu0 = process.cpuUsage();
   const deadline = Date.now() + 30_000;
   while (arrivals.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-  console.log(JSON.stringify({ arrivals }));
+  const cpu = process.cpuUsage(cpu0);
+  // The receiver's own CPU from GO to its last arrival (ms): the load tool's share, as every bench row reports.
+  console.log(JSON.stringify({ arrivals, cpuMs: (cpu.user + cpu.system) / 1000 }));
   break;
 }
 for (const c of conns) c.close();
