@@ -11,7 +11,7 @@ const port = Number(process.argv[2] ?? 18080);
 const BODY = '{"ok":true}';
 /**
  * `/list`: the bytes of tnacos's answer to the bench's instance list (50 instances, one ServiceInfo),
- * built once: the same ceiling for an answer that size (the list row's body is ~16 KB, and writing it is
+ * built once: the same ceiling for an answer that size (the list row's body is ~18 KB, and writing it is
  * most of what the row costs).
  */
 const LIST_BODY = (() => {
