@@ -3,6 +3,7 @@
  * status the APIs answer with), JSON bodies of peer calls, and snapshot chunks (`u32 header length`,
  * header JSON, record bytes).
  */
+import { readUint32BE, writeUint32BE } from "../lib/uint32.ts";
 export class ClusterError extends Error {
   override name = "ClusterError";
   readonly status: number;
@@ -33,7 +34,7 @@ export function decodeJson<T>(b: Uint8Array): T {
 export function packChunk(header: unknown, data: Uint8Array): Uint8Array {
   const h = enc.encode(JSON.stringify(header));
   const out = new Uint8Array(4 + h.byteLength + data.byteLength);
-  new DataView(out.buffer).setUint32(0, h.byteLength);
+  writeUint32BE(out, 0, h.byteLength);
   out.set(h, 4);
   out.set(data, 4 + h.byteLength);
   return out;
@@ -41,7 +42,7 @@ export function packChunk(header: unknown, data: Uint8Array): Uint8Array {
 
 export function unpackChunk<H>(b: Uint8Array): { header: H; data: Uint8Array } {
   if (b.byteLength < 4) throw new ClusterError(400, "malformed snapshot chunk");
-  const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0);
+  const n = readUint32BE(b, 0);
   if (4 + n > b.byteLength) throw new ClusterError(400, "malformed snapshot chunk header");
   return { header: decodeJson<H>(b.subarray(4, 4 + n)), data: b.subarray(4 + n) };
 }

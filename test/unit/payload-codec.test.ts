@@ -9,6 +9,7 @@ import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { MetadataSchema, PayloadSchema } from "../../src/gen/nacos_grpc_service_pb.ts";
 import { decodeRawPayload, encodeRawPayload, ProtobufError } from "../../src/api/grpc/payload-codec.ts";
 import { decodePayload, encodePayloadFrame, encodePushFrame, PayloadError } from "../../src/api/grpc/payload.ts";
+import { readUint32BE, writeUint32BE } from "../../src/lib/uint32.ts";
 import { createPrng, type Prng } from "../../src/lib/prng.ts";
 
 const ALPHABET = ["a", "Z", "0", "-", "_", ".", " ", "é", "配", "置", "😀", "\n", '"'];
@@ -108,6 +109,15 @@ test("a push frame shared by many subscribers carries each one's requestId and t
   assert.equal(decodePayload(encodePushFrame("Other", body, "77", "10.2.2.2").subarray(5)).type, "Other", "another type, another template");
   assert.equal(decodePayload(encodePushFrame("T", {}, "7").subarray(5)).body, { requestId: "7" }, "an empty body");
   assert.equal(decodePayload(encodePushFrame("T", { requestId: "old", a: 1 }, "8").subarray(5)).body, { requestId: "8", a: 1 }, "a body with its own requestId is overridden");
+});
+
+test("frame lengths: the byte helpers agree with DataView's big-endian reads and writes", () => {
+  const b = new Uint8Array(9);
+  for (const v of [0, 1, 255, 256, 65_535, 65_536, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 123_456_789]) {
+    writeUint32BE(b, 3, v);
+    assert.is(new DataView(b.buffer).getUint32(3), v, `write ${v}`);
+    assert.is(readUint32BE(b, 3), v, `read ${v}`);
+  }
 });
 
 test.run();

@@ -2,13 +2,14 @@
  * gRPC length-prefixed message framing: 1 byte compressed flag, 4 bytes big-endian length, then the
  * message. Nacos clients never compress, so a compressed message is refused (grpc-status 12).
  */
+import { readUint32BE, writeUint32BE } from "../../lib/uint32.ts";
+
 export const FRAME_HEADER_BYTES = 5;
 
 export function encodeFrame(message: Uint8Array): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + message.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, 0);
-  view.setUint32(1, message.byteLength);
+  out[0] = 0;
+  writeUint32BE(out, 1, message.byteLength);
   out.set(message, FRAME_HEADER_BYTES);
   return out;
 }
@@ -97,7 +98,7 @@ export class FrameDecoder {
         if (this.size < FRAME_HEADER_BYTES) break;
         const head = this.peekHeader();
         const flag = head[0];
-        const len = new DataView(head.buffer, head.byteOffset, FRAME_HEADER_BYTES).getUint32(1);
+        const len = readUint32BE(head, 1);
         if (flag !== 0) throw new FrameError(flag === 1 ? 12 : 13, flag === 1 ? "compressed messages are not supported" : `invalid frame flag ${flag}`);
         if (len > this.maxMessageBytes) {
           throw new FrameError(8, `message of ${len} bytes exceeds the limit of ${this.maxMessageBytes} bytes`);

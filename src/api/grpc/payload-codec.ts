@@ -9,6 +9,7 @@
  * checks both agree on random messages.
  */
 import { FRAME_HEADER_BYTES } from "./frame.ts";
+import { writeUint32BE } from "../../lib/uint32.ts";
 
 export class ProtobufError extends Error {
   override name = "ProtobufError";
@@ -80,7 +81,7 @@ export function encodeRawPayload(type: string, json: string | Uint8Array, client
   const total = fieldSize(metaLen) + fieldSize(anyLen);
   const prefix = framed ? FRAME_HEADER_BYTES : 0;
   const w = new Writer(prefix + total, prefix);
-  if (framed) new DataView(w.buf.buffer).setUint32(1, total);
+  if (framed) writeUint32BE(w.buf, 1, total);
   w.buf[w.pos++] = 0x12; // Payload.metadata (2, LEN)
   w.varint(metaLen);
   if (typeB) w.bytes(0x1a, typeB); // Metadata.type (3)

@@ -17,6 +17,7 @@ import { decodePayload, encodePayloadFrame, encodePushFrame, type Json, PayloadE
 import { encodeGrpcMessage, GrpcStatus, parseGrpcTimeout } from "./status.ts";
 import { metrics } from "../../lib/metrics.ts";
 import { atMostEvery } from "../../lib/throttle.ts";
+import { readUint32BE } from "../../lib/uint32.ts";
 
 const grpcRequests = metrics.counter("tnacos_grpc_requests_total", "gRPC unary requests answered, by request type and Nacos errorCode (0 = success)");
 const grpcLatency = metrics.histogram("tnacos_grpc_request_duration_ms", "gRPC unary request time from its last byte to the answer (ms), by request type and outcome");
@@ -78,7 +79,7 @@ const OK_TRAILERS = { "grpc-status": "0" } as const;
 /** The message of a unary request that arrived as one chunk: exactly one whole frame, or undefined. */
 function singleFrame(chunk: Uint8Array | undefined, maxMessageBytes: number): Uint8Array | undefined {
   if (!chunk || chunk.byteLength < FRAME_HEADER_BYTES) return undefined;
-  const len = new DataView(chunk.buffer, chunk.byteOffset, FRAME_HEADER_BYTES).getUint32(1);
+  const len = readUint32BE(chunk, 1);
   if (len > maxMessageBytes) throw new FrameError(8, `message of ${len} bytes exceeds the limit of ${maxMessageBytes} bytes`);
   return chunk.byteLength === FRAME_HEADER_BYTES + len ? chunk.subarray(FRAME_HEADER_BYTES) : undefined;
 }
@@ -263,7 +264,7 @@ export class GrpcServer {
   private checkHeader(chunk: Uint8Array): void {
     const flag = chunk[0];
     if (flag !== 0) throw new FrameError(flag === 1 ? 12 : 13, flag === 1 ? "compressed messages are not supported" : `invalid frame flag ${flag}`);
-    const len = new DataView(chunk.buffer, chunk.byteOffset, FRAME_HEADER_BYTES).getUint32(1);
+    const len = readUint32BE(chunk, 1);
     if (len > this.o.maxMessageBytes) throw new FrameError(8, `message of ${len} bytes exceeds the limit of ${this.o.maxMessageBytes} bytes`);
   }
 
