@@ -12,26 +12,46 @@ const K = new Int32Array(64);
 for (let i = 0; i < 64; i++) K[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 0x1_0000_0000) | 0;
 
 const encoder = new TextEncoder();
+const NON_ASCII = /[^\x00-\x7f]/;
+const isAscii = (s: string) => !NON_ASCII.test(s);
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
 
 /** Lowercase hex MD5 of the UTF-8 encoding of `text`. */
 export function md5Hex(text: string): string {
+  // An ASCII text (most configs) is its own UTF-8: encoded straight into the padded block buffer.
+  if (isAscii(text)) {
+    const buf = new Uint8Array(paddedLength(text.length));
+    encoder.encodeInto(text, buf);
+    return md5Padded(buf, text.length);
+  }
   return md5HexBytes(encoder.encode(text));
 }
 
 export function md5HexBytes(bytes: Uint8Array): string {
-  const n = bytes.length;
-  // Padding: 0x80, zeros, then the bit length as 64-bit little endian; total a multiple of 64 bytes.
-  const total = (((n + 8) >>> 6) + 1) << 6;
-  const buf = new Uint8Array(total);
+  const buf = new Uint8Array(paddedLength(bytes.length));
   buf.set(bytes);
+  return md5Padded(buf, bytes.length);
+}
+
+/** Padding: 0x80, zeros, then the bit length as 64-bit little endian; total a multiple of 64 bytes. */
+function paddedLength(n: number): number {
+  return (((n + 8) >>> 6) + 1) << 6;
+}
+
+/**
+ * MD5 of the first `n` bytes of `buf`, a zeroed buffer of paddedLength(n) bytes. Words are assembled
+ * byte-wise: a DataView would need `.buffer`, which on Bun copies a fresh array's bytes out.
+ */
+function md5Padded(buf: Uint8Array, n: number): string {
+  const total = buf.length;
   buf[n] = 0x80;
   const bitsLo = (n << 3) >>> 0;
   const bitsHi = Math.floor(n / 0x2000_0000) >>> 0;
-  const dv = new DataView(buf.buffer);
-  dv.setUint32(total - 8, bitsLo, true);
-  dv.setUint32(total - 4, bitsHi, true);
+  for (let k = 0; k < 4; k++) {
+    buf[total - 8 + k] = (bitsLo >>> (8 * k)) & 0xff;
+    buf[total - 4 + k] = (bitsHi >>> (8 * k)) & 0xff;
+  }
 
   let a0 = 0x67452301 | 0;
   let b0 = 0xefcdab89 | 0;
@@ -39,7 +59,10 @@ export function md5HexBytes(bytes: Uint8Array): string {
   let d0 = 0x10325476 | 0;
   const M = new Int32Array(16);
   for (let off = 0; off < total; off += 64) {
-    for (let j = 0; j < 16; j++) M[j] = dv.getInt32(off + j * 4, true);
+    for (let j = 0; j < 16; j++) {
+      const p = off + j * 4;
+      M[j] = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
+    }
     let a = a0, b = b0, c = c0, d = d0;
     for (let i = 0; i < 64; i++) {
       let f: number;

@@ -4,7 +4,7 @@
  * `meta:applied`, and the state machines' own keys (config `cfg:`/`his:`/`hix:`/`ns:`, registry `svc/`,
  * auth later) everywhere else. A snapshot is exactly the state keys at the applied index.
  */
-import { crc32 } from "../lib/crc32.ts";
+import { crc32Text } from "../lib/crc32.ts";
 import type { Entry, EntryType } from "../raft/types.ts";
 
 export const RAFT_PREFIX = "raft:";
@@ -28,20 +28,19 @@ export function logKey(index: number): string {
   return LOG_PREFIX + String(index).padStart(16, "0");
 }
 
-const enc = new TextEncoder();
 const TYPES: Record<string, EntryType> = { n: "normal", c: "conf" };
 
 /** `<crc32 hex 8><index>\n<term>\n<n|c>\n<data>`: a torn or garbled entry fails its checksum on load. */
 export function encodeLogEntry(e: Entry): string {
   const body = `${e.index}\n${e.term}\n${e.type === "conf" ? "c" : "n"}\n${e.data}`;
-  return crc32(enc.encode(body)).toString(16).padStart(8, "0") + body;
+  return crc32Text(body).toString(16).padStart(8, "0") + body;
 }
 
 /** The entry stored at `index`, or undefined for a damaged one. Never throws. */
 export function decodeLogEntry(index: number, raw: unknown): Entry | undefined {
   if (typeof raw !== "string" || raw.length < 14) return undefined;
   const body = raw.slice(8);
-  if (Number.parseInt(raw.slice(0, 8), 16) !== crc32(enc.encode(body))) return undefined;
+  if (Number.parseInt(raw.slice(0, 8), 16) !== crc32Text(body)) return undefined;
   const a = body.indexOf("\n");
   const b = body.indexOf("\n", a + 1);
   const c = body.indexOf("\n", b + 1);
