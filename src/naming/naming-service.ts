@@ -412,7 +412,7 @@ export class NamingService {
     let rest = `"name":${JSON.stringify(name)},"groupName":${JSON.stringify(svc.group)},"clusters":${JSON.stringify(o.clusters)},` +
       `"cacheMillis":${CACHE_MILLIS},"lastRefTime":${this.clock.now()},"checksum":"","allIPs":false,` +
       `"reachProtectionThreshold":${reach},"valid":${!o.omitHosts}`;
-    for (const k in extra) rest += `,${JSON.stringify(k)}:${JSON.stringify(extra[k])}`;
+    for (const k in extra) if (extra[k] !== undefined) rest += `,${JSON.stringify(k)}:${JSON.stringify(extra[k])}`; // as stringify drops them
     return last ? `{"hosts":[${last.text}],${rest}}` : `{${rest}}`;
   }
 
