@@ -35,10 +35,22 @@ export class MetadataKeeper {
     const memory = this.naming.metadataMemory;
     this.naming.onChange((service) => memory.serviceChanged(service));
     if (this.persist) {
-      this.kv = await this.kvs.open(METADATA_STORE);
-      const bad = memory.load(await this.kv.entries());
-      if (bad > 0) this.log.warn("instance metadata: unreadable rows skipped", { store: METADATA_STORE, rows: bad });
-      if (memory.size > 0) this.log.info("instance metadata remembered from the last run", { entries: memory.size });
+      try {
+        const kv = await this.kvs.open(METADATA_STORE);
+        const damage = kv.health?.().fatal ?? [];
+        if (damage.length > 0) {
+          await kv.close().catch(() => undefined);
+          throw new Error(damage.join("; "));
+        }
+        this.kv = kv;
+        const bad = memory.load(await kv.entries());
+        if (bad > 0) this.log.warn("instance metadata: unreadable rows skipped", { store: METADATA_STORE, rows: bad });
+        if (memory.size > 0) this.log.info("instance metadata remembered from the last run", { entries: memory.size });
+      } catch (e) {
+        // A convenience, not data: a node never refuses to start over it. It runs from memory only.
+        this.kv = undefined;
+        this.log.error(`instance metadata: the ${METADATA_STORE} store cannot be used; metadata is kept in memory only until it is repaired or removed`, { error: e as Error });
+      }
     }
     this.cancel = this.timer.every(SWEEP_EVERY_MS, () => this.sweep(false));
   }

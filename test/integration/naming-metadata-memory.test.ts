@@ -6,7 +6,7 @@
  */
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServerProcess } from "../support/process.ts";
@@ -66,6 +66,20 @@ t("switched off: edits are kept while the process runs, nothing is remembered ac
     assert.equal(await metadataOf(b.httpUrl, "off", "10.4.0.2"), { v: "3" }, "nothing outlives the restart");
   } finally {
     await b.stop();
+  }
+});
+
+t("a damaged naming-meta store: the node starts, says so, and keeps metadata in memory", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "tnacos-meta-bad-"));
+  writeFileSync(join(dataDir, "naming-meta.sqlite"), "this is not a SQLite database, just bytes ".repeat(200));
+  const a = await startServerProcess({}, { dataDir });
+  try {
+    assert.match(a.output(), /instance metadata: the naming-meta store cannot be used/);
+    await http(a.httpUrl, "POST", `${NS}/instance`, { serviceName: "bad", ip: "10.5.0.1", port: 80, metadata: JSON.stringify({ v: "1" }) });
+    await http(a.httpUrl, "POST", `${NS}/instance`, { serviceName: "bad", ip: "10.5.0.1", port: 80 });
+    assert.equal(await metadataOf(a.httpUrl, "bad", "10.5.0.1"), { v: "1" }, "remembered in memory");
+  } finally {
+    assert.is(await a.stop(), 0, a.output().slice(-2000));
   }
 });
 
