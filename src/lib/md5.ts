@@ -3,6 +3,7 @@
  * (`MD5Utils.md5Hex(content, "UTF-8")`, nacos-protocol.md §6.7). Pure TypeScript because src/ may not use
  * node:crypto (it must run unchanged on Bun, Deno, Node and the simulator). RFC 1321.
  */
+import { isAscii } from "./utf8.ts";
 
 const S = [7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
   4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21];
@@ -12,8 +13,6 @@ const K = new Int32Array(64);
 for (let i = 0; i < 64; i++) K[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 0x1_0000_0000) | 0;
 
 const encoder = new TextEncoder();
-const NON_ASCII = /[^\x00-\x7f]/;
-const isAscii = (s: string) => !NON_ASCII.test(s);
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
 

@@ -1,9 +1,14 @@
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Is every char of `s` ASCII (so its UTF-16 code units are its UTF-8 bytes)? A native regex scan. */
+export function isAscii(s: string): boolean {
+  return !NON_ASCII.test(s);
+}
+
 /** UTF-8 byte length of a well-formed string, without encoding it (size limits on hot paths). */
 export function utf8Length(s: string): number {
   // Most content is ASCII: the regex engine scans it natively (the loop below was 2% of a publish).
-  if (!NON_ASCII.test(s)) return s.length;
+  if (isAscii(s)) return s.length;
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
