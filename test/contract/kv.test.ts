@@ -11,7 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createNodeSqliteKvFactory } from "../../platform/shared/kv-node-sqlite.ts";
-import { createSqlKv, type SqlParam } from "../../platform/shared/kv-sql.ts";
+import { createSqlKv, PAGE_SIZE, type SqlParam } from "../../platform/shared/kv-sql.ts";
 import { createSimWorld, type SimWorld } from "../../platform/sim/index.ts";
 import type { KvFactory, KvOp, KvValue } from "../../src/ports/kv.ts";
 import { packOps, unpackOps } from "../../platform/shared/kv-thread-protocol.ts";
@@ -105,6 +105,37 @@ layout("one <name>.sqlite file per store, in WAL mode, with the kv table", async
     assert.match(ddl, /WITHOUT ROWID/);
     db.close();
     await kv.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+layout("new files get 16 KiB pages; a file made with 4 KiB pages keeps them and its data", async () => {
+  const dir = await tempDir();
+  try {
+    const pageSize = (file: string): number => {
+      const db = new DatabaseSync(join(dir, file));
+      const n = (db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size;
+      db.close();
+      return n;
+    };
+    const fresh = await createNodeSqliteKvFactory(dir).open("fresh");
+    await fresh.set("a", "1");
+    await fresh.close();
+    assert.is(pageSize("fresh.sqlite"), PAGE_SIZE);
+
+    // A data directory from before: 4 KiB pages, WAL, the same table, a row in it.
+    const old = new DatabaseSync(join(dir, "old.sqlite"));
+    old.exec("PRAGMA page_size=4096");
+    old.exec("PRAGMA journal_mode=WAL");
+    old.exec("CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID");
+    old.prepare("INSERT INTO kv(k, v) VALUES (?, ?)").run("before", "upgrade");
+    old.close();
+    const kv = await createNodeSqliteKvFactory(dir).open("old");
+    assert.is(await kv.get("before"), "upgrade", "old data readable");
+    await kv.batch([{ type: "set", key: "after", value: "x".repeat(3000) }]);
+    assert.is(await kv.get("after"), "x".repeat(3000));
+    await kv.close();
+    assert.is(pageSize("old.sqlite"), 4096, "an existing file is never rewritten");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
