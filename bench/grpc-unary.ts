@@ -1,8 +1,10 @@
 /**
- * Unary gRPC load generator on `node:http2` (run it under Node 22; bench/run.mjs does). It speaks the
- * Nacos client's real sequence on each session before the load: ServerCheckRequest, then the bi-stream
- * with ConnectionSetupRequest until SetupAckRequest (answering ClientDetectionRequest pushes while it
- * runs), then keeps `--concurrency` unary calls in flight per session for `--duration` seconds.
+ * Unary gRPC load generator (run it under Node 22; bench/run.mjs does), on the bench's own minimal
+ * HTTP/2 client (h2-raw.ts: node:http2's client cost twice the server's CPU per call and was the
+ * bottleneck of every row). It speaks the Nacos client's real sequence on each session before the
+ * load: ServerCheckRequest, then the bi-stream with ConnectionSetupRequest until SetupAckRequest
+ * (answering ClientDetectionRequest pushes while it runs), then keeps `--concurrency` unary calls in
+ * flight per session for `--duration` seconds.
  *
  *   node bench/grpc-unary.ts --port 9848 [--mode health|servercheck|echo|publish|query|register] [--duration 5] [--warmup 1]
  *                            [--concurrency 64] [--sessions 1]
@@ -18,14 +20,15 @@
  *              must equal the first
  * register:    InstanceRequest registerInstance, a new ip:port per call over 100 services; resultCode 200
  *
- * Each response must have grpc-status 0 and equal the first one on its session (checked field by field),
- * else it counts as an error. Prints "MEASURE_START" when the measured window opens, then one JSON line:
+ * Each response must carry a message (a gRPC error is a trailers-only answer, without one) equal to the
+ * first one on its session, checked field by field once and byte by byte after; writes are decoded and
+ * checked by type and resultCode. Anything else counts as an error. Prints "MEASURE_START" when the measured window opens, then one JSON line:
  * {calls, errors, seconds, rps, p50Ms, p99Ms, maxMs, response}.
  */
 import { writeFileSync } from "node:fs";
-import type * as http2 from "node:http2";
 import process from "node:process";
-import { call, connect, frame, register, unframe } from "./grpc-wire.ts";
+import { ackFrame, frame, unframe, unframeFast } from "./grpc-wire.ts";
+import { RawH2, requestHeaders } from "./h2-raw.ts";
 
 const MODES = ["health", "servercheck", "echo", "publish", "query", "register"] as const;
 type Mode = (typeof MODES)[number];
@@ -95,24 +98,27 @@ async function main(): Promise<void> {
   const request = readRequest(o.mode);
   const write = WRITES[o.mode];
   const expectType = write?.type ?? { health: "HealthCheckResponse", servercheck: "ServerCheckResponse", echo: "HealthCheckRequest", query: "ConfigQueryResponse" }[o.mode as string];
-  const sessions = await Promise.all(Array.from({ length: o.sessions }, () => connect(o.port)));
-  const registered = o.mode === "servercheck" || o.mode === "echo" ? [] : await Promise.all(sessions.map((s) => register(s, { module: o.mode === "publish" || o.mode === "query" ? "config" : "naming" })));
+  const sessions = await Promise.all(Array.from({ length: o.sessions }, () => RawH2.open(o.port)));
+  const unaryHeaders = requestHeaders("/Request/request", `127.0.0.1:${o.port}`);
+  if (o.mode !== "servercheck" && o.mode !== "echo") {
+    await Promise.all(sessions.map((s) => register(s, o.port, o.mode === "publish" || o.mode === "query" ? "config" : "naming")));
+  }
   let written = 0;
-  const writeOnce = async (session: http2.ClientHttp2Session): Promise<boolean> => {
-    const [m] = unframe(await call(session, write!.make(++written))).messages;
+  const acknowledged = (data: Buffer | undefined): boolean => {
+    const [m] = data ? unframe(data).messages : [];
     return m?.type === write!.type && m.body.resultCode === 200;
   };
 
   // The reference response per session, checked once; every later response must be byte-identical.
-  const refs: Uint8Array[] = [];
+  const refs: Buffer[] = [];
   let response: unknown;
   for (const s of sessions) {
     if (write) {
-      if (!(await writeOnce(s))) throw new Error(`the first ${o.mode} call failed`);
-      refs.push(new Uint8Array(0));
+      if (!acknowledged(await s.unaryAsync(unaryHeaders, write.make(++written)))) throw new Error(`the first ${o.mode} call failed`);
+      refs.push(Buffer.alloc(0));
       continue;
     }
-    const bytes = await call(s, request);
+    const bytes = await s.unaryAsync(unaryHeaders, request);
     const [m] = unframe(bytes).messages;
     if (m?.type !== expectType || (o.mode !== "echo" && m.body.resultCode !== 200)) throw new Error(`expected ${expectType}, got ${JSON.stringify(m)}`);
     refs.push(bytes);
@@ -125,26 +131,34 @@ async function main(): Promise<void> {
   let errors = 0;
   let firstError: string | undefined;
   const latencies: number[] = [];
-  const worker = async (session: http2.ClientHttp2Session, ref: Uint8Array) => {
-    while (!stopping) {
-      const t0 = performance.now();
-      let ok = false;
-      try {
-        ok = write ? await writeOnce(session) : (await call(session, request)).equals(ref);
-        if (!ok) firstError ??= write ? `${o.mode} not acknowledged` : "response differs from the first one";
-      } catch (e) {
-        firstError ??= (e as Error).message;
-        if (session.closed || session.destroyed) stopping = true; // the server went away: end the run
-        else await new Promise((r) => setImmediate(r)); // never spin on failures without yielding to timers
-      }
-      if (!measuring) continue;
-      if (ok) {
-        calls++;
-        latencies.push(performance.now() - t0);
-      } else errors++;
+  let inFlight = 0;
+  let drained: () => void = () => {};
+  // Each slot issues its next call from the previous one's answer: `concurrency` in flight per session.
+  const issue = (s: RawH2, ref: Buffer): void => {
+    if (stopping || s.closed) {
+      if (--inFlight === 0) drained();
+      return;
     }
+    const t0 = performance.now();
+    s.unary(unaryHeaders, write ? write.make(++written) : request, (data, error) => {
+      const ok = data !== undefined && (write ? acknowledged(data) : data.equals(ref));
+      if (!ok) firstError ??= error ?? (write ? `${o.mode} not acknowledged` : "response differs from the first one");
+      if (measuring) {
+        if (ok) {
+          calls++;
+          latencies.push(performance.now() - t0);
+        } else errors++;
+      }
+      issue(s, ref);
+    });
   };
-  const running = sessions.flatMap((s, i) => Array.from({ length: o.concurrency }, () => worker(s, refs[i])));
+  sessions.forEach((s, i) => {
+    const slots = Math.min(o.concurrency, s.maxStreams - 1);
+    for (let k = 0; k < slots; k++) {
+      inFlight++;
+      issue(s, refs[i]);
+    }
+  });
   await new Promise((r) => setTimeout(r, o.warmup * 1000));
   measuring = true;
   console.log("MEASURE_START");
@@ -153,17 +167,43 @@ async function main(): Promise<void> {
   measuring = false;
   const seconds = (performance.now() - t0) / 1000;
   stopping = true;
-  await Promise.all(running);
+  await new Promise<void>((r) => {
+    drained = r;
+    if (inFlight === 0) r();
+  });
   latencies.sort((a, b) => a - b);
   const pct = (q: number) => Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN).toFixed(2));
   console.log(JSON.stringify({
     calls, errors, firstError, seconds: Number(seconds.toFixed(3)), rps: Math.round(calls / seconds),
     p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: pct(1), response,
   }));
-  for (const c of registered) c.close();
   for (const s of sessions) s.close();
   clearTimeout(hardStop);
   setTimeout(() => process.exit(0), 200).unref();
+}
+
+/** The SDK's registration: ServerCheck, then the bi-stream's ConnectionSetupRequest until SetupAckRequest. */
+async function register(s: RawH2, port: number, module: "naming" | "config"): Promise<void> {
+  const [check] = unframe(await s.unaryAsync(requestHeaders("/Request/request", `127.0.0.1:${port}`), frame("ServerCheckRequest", { module: "internal" }))).messages;
+  if (check?.type !== "ServerCheckResponse") throw new Error(`ServerCheck answered ${JSON.stringify(check)}`);
+  let pending: Buffer = Buffer.alloc(0);
+  let acked: () => void = () => {};
+  const ack = new Promise<void>((resolve) => (acked = resolve));
+  const id = s.stream(requestHeaders("/BiRequestStream/requestBiStream", `127.0.0.1:${port}`), (c) => {
+    pending = pending.byteLength ? Buffer.concat([pending, c]) : c;
+    const { messages, used } = unframeFast(pending);
+    pending = pending.subarray(used);
+    for (const m of messages) {
+      if (m.type === "SetupAckRequest") acked();
+      else s.send(id, Buffer.from(ackFrame(m.type.replace(/Request$/, "Response"), m.body.requestId)));
+    }
+  }, () => {});
+  s.send(id, frame("ConnectionSetupRequest", {
+    clientVersion: "Nacos-Java-Client:v2.5.1", labels: { source: "sdk", module }, abilityTable: {}, module: "internal",
+  }));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no SetupAckRequest within 5 s")), 5000)));
+  await Promise.race([ack, timeout]).finally(() => clearTimeout(timer));
 }
 
 main().catch((e: Error) => {

@@ -51,7 +51,7 @@ export function unframe(buf: Buffer): { messages: WireMessage[]; used: number } 
  * fan-out receivers decode 1,000 pushes while the server sends them, on the same two cores, and
  * protobuf-es's reflection there was CPU the receivers took from the round being measured.
  */
-function unframeFast(buf: Buffer): { messages: WireMessage[]; used: number } {
+export function unframeFast(buf: Buffer): { messages: WireMessage[]; used: number } {
   const messages: WireMessage[] = [];
   let p = 0;
   while (p + 5 <= buf.byteLength) {
@@ -66,7 +66,7 @@ function unframeFast(buf: Buffer): { messages: WireMessage[]; used: number } {
 
 /** The acknowledgement of a push, from one encoded template per type (encodePushFrame). */
 const ACK_BODY = { resultCode: 200, errorCode: 0, success: true, headers: {} };
-const ackFrame = (type: string, requestId: unknown) =>
+export const ackFrame = (type: string, requestId: unknown): Uint8Array =>
   typeof requestId === "string" ? encodePushFrame(type, ACK_BODY, requestId, "127.0.0.1") : frame(type, { ...ACK_BODY, requestId });
 
 /** One unary call: resolves with the response bytes, or rejects on a non-0 grpc-status or a reset. */

@@ -296,7 +296,7 @@ try {
   flooder.stdout!.on("data", (c: Buffer) => (floodOut += c.toString()));
   await new Promise((r) => setTimeout(r, 1000));
   // No warm-up here: the flood runs for a fixed window around this run (and the get is warm already).
-  const loaded = wrk(base, lua.get, { seconds: SECONDS, connections: 16, serverPids: pids, warmupSeconds: 0 });
+  const loaded = wrk(base, lua.get, { seconds: SECONDS, connections: 16, serverPids: pids, warmupSeconds: 0, settle: false });
   await new Promise<void>((r) => flooder.exitCode !== null ? r() : flooder.on("close", () => r()));
   flood = { idle, loaded, writes: Number(/Requests\/sec:\s+([\d.]+)/.exec(floodOut)?.[1] ?? NaN) };
   say(`get p99 idle ${idle.p99} ms, under the flood ${loaded.p99} ms (${Math.round(flood.writes)} writes/s)`);

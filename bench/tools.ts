@@ -86,6 +86,33 @@ function measured(cmd: string[], seconds: number, serverPids: number[]): { out: 
   };
 }
 
+/** Longest settle() waits; a server still busy after it is measured anyway. */
+const SETTLE_MAX_MS = 15_000;
+const SETTLE_WINDOW_MS = 300;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Waits until the servers are quiet (together under 5% of a core per process over 300 ms, at most
+ * 15 s): work a previous row left behind (a connection holding 100,000 instances being cleaned up, the
+ * state backlog of a write flood) ran inside the next row's window and read as that row's slowness.
+ */
+export function settle(pids: number[]): void {
+  if (pids.length === 0) return;
+  const deadline = performance.now() + SETTLE_MAX_MS;
+  const quiet = 0.05 * pids.length * SETTLE_WINDOW_MS * 1000;
+  let before = cpuUs(pids);
+  while (performance.now() < deadline) {
+    sleepSync(SETTLE_WINDOW_MS);
+    const now = cpuUs(pids);
+    // /proc counts in 10 ms ticks: a quiet window reads 0 or 1 tick per process.
+    if (now - before <= Math.max(quiet, TICK_US * pids.length)) return;
+    before = now;
+  }
+}
+
 export interface RunOpts {
   seconds: number;
   connections: number;
@@ -98,9 +125,12 @@ export interface RunOpts {
    * (the list read at 26k/s for its first 5 s, 37k/s after 15) reports the compiler, not the server.
    */
   warmupSeconds?: number;
+  /** Wait for the servers to go quiet first (settle()); default true. Off for a run beside other load. */
+  settle?: boolean;
 }
 
 export function wrk(url: string, script: string, o: RunOpts): LoadResult {
+  if (o.settle !== false) settle(o.serverPids ?? []);
   const warmup = o.warmupSeconds ?? 1;
   if (warmup > 0) {
     const [cmd, ...args] = pinned(o.cpu, ["wrk", "-t1", `-c${o.connections}`, `-d${warmup}s`, "-s", script, url]);
@@ -123,6 +153,7 @@ export function wrk(url: string, script: string, o: RunOpts): LoadResult {
 
 /** bench/grpc-unary.ts (under Node) in `mode` against `port`: `connections` calls in flight on one session. */
 export function grpcLoad(port: number, mode: string, o: RunOpts): LoadResult {
+  if (o.settle !== false) settle(o.serverPids ?? []);
   const node = join(root, "node_modules", ".bin", "node");
   const warmup = 1;
   const m = measured(pinned(o.cpu, [node, "--disable-warning=ExperimentalWarning", join(root, "bench", "grpc-unary.ts"), "--port", String(port), "--mode", mode,
@@ -146,6 +177,7 @@ export function grpcLoad(port: number, mode: string, o: RunOpts): LoadResult {
 
 /** h2load posting one pre-encoded gRPC request (`file`) to /Request/request. */
 export function h2load(port: number, file: string, o: RunOpts): LoadResult {
+  if (o.settle !== false) settle(o.serverPids ?? []);
   const m = measured(pinned(o.cpu, ["h2load", "-D", String(o.seconds), "-c", "1", "-m", String(o.connections), "-t", "1",
     "-H", "content-type:application/grpc", "-H", "te:trailers", "-d", file, `http://127.0.0.1:${port}/Request/request`]), o.seconds, o.serverPids ?? []);
   const done = Number(/requests:.*?(\d+) succeeded/.exec(m.out)?.[1] ?? NaN);
