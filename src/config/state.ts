@@ -5,8 +5,8 @@
  */
 import type { Kv, KvOp } from "../ports/kv.ts";
 import type { Applied, StateMachine } from "../consensus/proposer.ts";
-import { assert } from "../lib/assert.ts";
 import { md5Hex } from "../lib/md5.ts";
+import { HistoryIndex, type KeyHistory } from "./history-index.ts";
 import { HISTORY_RETENTION, MAX_GRAYS_PER_CONFIG } from "./history-policy.ts";
 import {
   configStoreKey, historyIndexKey, historyStoreKey, keyString, namespaceStoreKey, parseKeyString, STORE,
@@ -25,11 +25,6 @@ export function historyMetaOf(indexValue: string): Omit<HistoryRow, "content"> |
   return at < 0 ? undefined : (JSON.parse(indexValue.slice(at + 1)) as Omit<HistoryRow, "content">);
 }
 type Cmd<O extends ConfigCommand["op"]> = Extract<ConfigCommand, { op: O }>;
-
-interface HistoryRef {
-  id: number;
-  time: number;
-}
 
 export type ChangeListener = (key: ConfigKey) => void;
 
@@ -75,8 +70,7 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
   readonly byId = new Map<number, string>();
   readonly namespaces = new Map<string, Namespace>();
   /** Config key → its history rows, oldest first (rows outlive a deleted config). */
-  readonly history = new Map<string, HistoryRef[]>();
-  readonly historyKeyOf = new Map<number, string>();
+  readonly history = new HistoryIndex();
   private readonly listeners: ChangeListener[] = [];
   /** Rows the last load() withheld (see configDamage); reported by whoever owns a log and metrics. */
   damaged: DamagedRow[] = [];
@@ -111,7 +105,6 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
     this.byId.clear();
     this.namespaces.clear();
     this.history.clear();
-    this.historyKeyOf.clear();
     this.damaged = [];
     const file = kv.health?.().file ?? "the state store";
     for await (const [k, v] of scanAll(kv, STORE.config)) {
@@ -140,7 +133,7 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
       const s = String(v);
       const sep = s.indexOf(SEP);
       const meta = s.indexOf(META_SEP);
-      this.addHistoryRef(s.slice(sep + 1, meta < 0 ? s.length : meta), id, Number(s.slice(0, sep)));
+      this.history.add(s.slice(sep + 1, meta < 0 ? s.length : meta), id, Number(s.slice(0, sep)));
     }
     if (this.damaged.length > 0) this.damageListener?.(this.damaged);
     if (before) {
@@ -295,46 +288,35 @@ export class ConfigState implements StateMachine<ConfigCommand, ConfigResult> {
     // The index row carries the row's metadata too, so a history page never reads anyone's content.
     const { content: _content, ...meta } = row;
     ops.push({ type: "set", key: historyIndexKey(id), value: `${stamp.time}${SEP}${ck}${META_SEP}${JSON.stringify(meta)}` });
-    this.addHistoryRef(ck, id, stamp.time);
-    const refs = this.history.get(ck) ?? [];
-    while (refs.length > HISTORY_RETENTION.maxRowsPerKey) this.dropHistory(ck, refs[0].id, ops);
+    const h = this.history.add(ck, id, stamp.time);
+    while (h.ids.length > HISTORY_RETENTION.maxRowsPerKey) this.dropHistory(h, ops);
     // Age out this key's old rows on every change, so a busy key never waits for the periodic prune.
-    while (refs.length > 0 && refs[0].time < stamp.time - HISTORY_RETENTION.maxAgeMs) this.dropHistory(ck, refs[0].id, ops);
+    this.dropOlderThan(h, stamp.time - HISTORY_RETENTION.maxAgeMs, ops);
   }
 
-  private addHistoryRef(ck: string, id: number, time: number): void {
-    let refs = this.history.get(ck);
-    if (!refs) this.history.set(ck, (refs = []));
-    assert(refs.length === 0 || refs[refs.length - 1].id < id, `history ids must grow per key (${id})`);
-    refs.push({ id, time });
-    this.historyKeyOf.set(id, ck);
+  private dropOlderThan(h: KeyHistory, cutoff: number, ops: KvOp[]): void {
+    while (h.ids.length > 0 && h.times[0] < cutoff) this.dropHistory(h, ops);
   }
 
-  private dropHistory(ck: string, id: number, ops: KvOp[]): void {
-    const refs = this.history.get(ck);
-    assert(refs !== undefined && refs[0]?.id === id, "history rows are dropped oldest first");
-    refs.shift();
-    if (refs.length === 0) this.history.delete(ck);
-    this.historyKeyOf.delete(id);
+  private dropHistory(h: KeyHistory, ops: KvOp[]): void {
+    const id = this.history.dropOldest(h);
     ops.push({ type: "del", key: historyStoreKey(id) }, { type: "del", key: historyIndexKey(id) });
   }
 
   private pruneByAge(now: number): Applied<ConfigResult> {
     const ops: KvOp[] = [];
     const cutoff = now - HISTORY_RETENTION.maxAgeMs;
-    for (const [ck, refs] of [...this.history]) {
-      while (refs.length > 0 && refs[0].time < cutoff) this.dropHistory(ck, refs[0].id, ops);
-    }
+    for (const h of this.history.all()) this.dropOlderThan(h, cutoff, ops);
     return { result: { ok: true, changed: [] }, ops };
   }
 
   /** History row ids of a key, newest first. */
   historyIds(k: ConfigKey): number[] {
-    return (this.history.get(keyString(k)) ?? []).map((r) => r.id).reverse();
+    return this.history.idsNewestFirst(keyString(k));
   }
 
   historyKey(id: number): ConfigKey | undefined {
-    const ck = this.historyKeyOf.get(id);
+    const ck = this.history.keyOf(id);
     return ck === undefined ? undefined : parseKeyString(ck);
   }
 }
