@@ -1,5 +1,5 @@
 /**
- * Unary gRPC load generator (run it under Node 22; bench/run.mjs does), on the bench's own minimal
+ * Unary gRPC load generator (Bun or Node 22; the suite runs it under Bun, bench/run.mjs under Node), on the bench's own minimal
  * HTTP/2 client (h2-raw.ts: node:http2's client cost twice the server's CPU per call and was the
  * bottleneck of every row). It speaks the Nacos client's real sequence on each session before the
  * load: ServerCheckRequest, then the bi-stream with ConnectionSetupRequest until SetupAckRequest

@@ -23,7 +23,7 @@ import { freePort, serverCommand, type ServerProcess, startServerProcess } from 
 import { leaderOf, startCluster } from "../test/integration/cluster-support.ts";
 import { connect, register, request } from "./grpc-wire.ts";
 import { closedLoop } from "./closed-loop.ts";
-import { type Etcd, grpcLoad, type LoadResult, pidsOf, requireTools, root, rssKb, startEtcd, VALUE, wrk, writeLua } from "./tools.ts";
+import { type Etcd, grpcLoad, type LoadResult, pidsOf, requireTools, root, rssKb, settle, startEtcd, VALUE, wrk, writeLua } from "./tools.ts";
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -190,7 +190,7 @@ interface FanOut {
 }
 
 /** FANOUT receivers in two child processes; `trigger` makes the change; latencies from just before it. */
-async function fanOut(kind: "naming" | "config" | "longpoll", port: number, trigger: () => Promise<unknown>): Promise<FanOut> {
+async function fanOut(kind: "naming" | "config" | "longpoll", port: number, serverPids: number[], trigger: () => Promise<unknown>): Promise<FanOut> {
   const node = join(root, "node_modules", ".bin", "node");
   const kids = [0, 1].map(() => {
     const p = spawn(node, ["--disable-warning=ExperimentalWarning", join(root, "bench", "fanout-child.ts"), "--kind", kind, "--port", String(port), "--count", String(FANOUT / 2)],
@@ -209,6 +209,8 @@ async function fanOut(kind: "naming" | "config" | "longpoll", port: number, trig
     return { p, ready, done };
   });
   await Promise.all(kids.map((k) => k.ready));
+  // Not counted against the push: the 1,000 subscriptions' own work, or what the previous row left.
+  settle(serverPids);
   for (const k of kids) k.p.stdin!.write("GO\n");
   const t0 = performance.timeOrigin + performance.now();
   await trigger();
@@ -303,11 +305,11 @@ try {
 
   say(`fan-out to ${FANOUT} receivers`);
   await post(`${base}/nacos/v1/ns/operator/switches`, "entry=pushProtectWarmupMillis&value=0", "PUT").catch(() => undefined);
-  fan.push = await fanOut("naming", srv.grpcPort, () => post(`${base}/nacos/v1/ns/instance`, "serviceName=fan&ip=10.9.9.9&port=1"));
+  fan.push = await fanOut("naming", srv.grpcPort, pids, () => post(`${base}/nacos/v1/ns/instance`, "serviceName=fan&ip=10.9.9.9&port=1"));
   await post(`${base}/nacos/v1/cs/configs`, "dataId=fan&group=BENCH&content=v0");
-  fan.listen = await fanOut("config", srv.grpcPort, () => post(`${base}/nacos/v1/cs/configs`, "dataId=fan&group=BENCH&content=v1"));
+  fan.listen = await fanOut("config", srv.grpcPort, pids, () => post(`${base}/nacos/v1/cs/configs`, "dataId=fan&group=BENCH&content=v1"));
   await post(`${base}/nacos/v1/cs/configs`, "dataId=fan&group=BENCH&content=v0");
-  fan.longPoll = await fanOut("longpoll", srv.httpPort, () => post(`${base}/nacos/v1/cs/configs`, "dataId=fan&group=BENCH&content=v1"));
+  fan.longPoll = await fanOut("longpoll", srv.httpPort, pids, () => post(`${base}/nacos/v1/cs/configs`, "dataId=fan&group=BENCH&content=v1"));
   // Last on this server (see the HTTP rows above); the table keeps it with them.
   add("httpRegister", { scenario: "HTTP register (POST /nacos/v1/ns/instance)", tool: "wrk", r: best(() => http(base, lua.register, pids)), vs: { ceiling: "httpCeiling" }, seed: "rnacos 12k/s" });
   await srv.stop();
@@ -412,7 +414,7 @@ Run ${new Date().toISOString()}, tnacos at commit ${commit}, ${QUICK ? "**quick*
 **Machine:** ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Linux; load average at the end ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}.
 **Server:** ${RUNTIME === "binary" ? "the compiled binary (dist/tnacos, Bun inside)" : `src/main.ts on ${RUNTIME}`}; ceilings on ${ceilingRuntime}. **Tools:** ${versions}.
 ${PIN ? "One node: server (and ceilings) pinned to CPU 0, load tool to CPU 1. Cluster and etcd 3-member rows: nothing pinned, all processes share both cores." : "Nothing pinned (one core)."}
-HTTP: \`wrk -t1 -c${CONNS} -d${SECONDS}s --latency -s <bench/tools.ts LUA>\`. gRPC: \`node bench/grpc-unary.ts --mode <m> --concurrency ${CONNS} --duration ${SECONDS}\` (one HTTP/2 connection, set up as an SDK does).
+HTTP: \`wrk -t1 -c${CONNS} -d${SECONDS}s --latency -s <bench/tools.ts LUA>\`. gRPC: \`bun bench/grpc-unary.ts --mode <m> --concurrency ${CONNS} --duration ${SECONDS}\` (one HTTP/2 connection set up as an SDK does, on the bench's own HTTP/2 client bench/h2-raw.ts).
 CPU columns: user+system time from /proc over the run, server per request and as a share of one core, load tool as a share of one core; machine busy: all cores, every process (/proc/stat).
 
 | scenario | tool | requests/s | ÷ ceiling | ÷ etcd | p50 / p99 ms | errors | server µs/request | server CPU | load tool CPU | machine busy | bottleneck | seed's figure |
