@@ -27,7 +27,7 @@
  */
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { ackFrame, frame, unframe, unframeFast } from "./grpc-wire.ts";
+import { biStreamClient, frame, unframe } from "./grpc-wire.ts";
 import { RawH2, requestHeaders } from "./h2-raw.ts";
 
 const MODES = ["health", "servercheck", "echo", "publish", "query", "register"] as const;
@@ -186,24 +186,9 @@ async function main(): Promise<void> {
 async function register(s: RawH2, port: number, module: "naming" | "config"): Promise<void> {
   const [check] = unframe(await s.unaryAsync(requestHeaders("/Request/request", `127.0.0.1:${port}`), frame("ServerCheckRequest", { module: "internal" }))).messages;
   if (check?.type !== "ServerCheckResponse") throw new Error(`ServerCheck answered ${JSON.stringify(check)}`);
-  let pending: Buffer = Buffer.alloc(0);
-  let acked: () => void = () => {};
-  const ack = new Promise<void>((resolve) => (acked = resolve));
-  const id = s.stream(requestHeaders("/BiRequestStream/requestBiStream", `127.0.0.1:${port}`), (c) => {
-    pending = pending.byteLength ? Buffer.concat([pending, c]) : c;
-    const { messages, used } = unframeFast(pending);
-    pending = pending.subarray(used);
-    for (const m of messages) {
-      if (m.type === "SetupAckRequest") acked();
-      else s.send(id, Buffer.from(ackFrame(m.type.replace(/Request$/, "Response"), m.body.requestId)));
-    }
-  }, () => {});
-  s.send(id, frame("ConnectionSetupRequest", {
-    clientVersion: "Nacos-Java-Client:v2.5.1", labels: { source: "sdk", module }, abilityTable: {}, module: "internal",
-  }));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no SetupAckRequest within 5 s")), 5000)));
-  await Promise.race([ack, timeout]).finally(() => clearTimeout(timer));
+  const bi = biStreamClient(module);
+  const id = s.stream(requestHeaders("/BiRequestStream/requestBiStream", `127.0.0.1:${port}`), bi.onData, () => {});
+  await bi.start((bytes) => s.send(id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
 }
 
 main().catch((e: Error) => {

@@ -51,7 +51,7 @@ export function unframe(buf: Buffer): { messages: WireMessage[]; used: number } 
  * fan-out receivers decode 1,000 pushes while the server sends them, on the same two cores, and
  * protobuf-es's reflection there was CPU the receivers took from the round being measured.
  */
-export function unframeFast(buf: Buffer): { messages: WireMessage[]; used: number } {
+function unframeFast(buf: Buffer): { messages: WireMessage[]; used: number } {
   const messages: WireMessage[] = [];
   let p = 0;
   while (p + 5 <= buf.byteLength) {
@@ -66,7 +66,7 @@ export function unframeFast(buf: Buffer): { messages: WireMessage[]; used: numbe
 
 /** The acknowledgement of a push, from one encoded template per type (encodePushFrame). */
 const ACK_BODY = { resultCode: 200, errorCode: 0, success: true, headers: {} };
-export const ackFrame = (type: string, requestId: unknown): Uint8Array =>
+const ackFrame = (type: string, requestId: unknown): Uint8Array =>
   typeof requestId === "string" ? encodePushFrame(type, ACK_BODY, requestId, "127.0.0.1") : frame(type, { ...ACK_BODY, requestId });
 
 /** One unary call: resolves with the response bytes, or rejects on a non-0 grpc-status or a reset. */
@@ -112,6 +112,47 @@ export interface WireConnection {
   close(): void;
 }
 
+/**
+ * The SDK's side of the bi-stream, whatever carries it (node:http2 here, bench/h2-raw.ts in the load
+ * generator): feed it the stream's bytes; start() writes ConnectionSetupRequest and resolves at the
+ * server's SetupAckRequest (rejects after 5 s). Every server push is acked through `write`.
+ */
+export function biStreamClient(
+  module: "naming" | "config",
+  onPush?: (m: WireMessage, arrivedAt: number) => void,
+): { onData(c: Buffer): void; start(write: (bytes: Uint8Array) => void): Promise<void> } {
+  let pending: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+  let write: (bytes: Uint8Array) => void = () => {};
+  let acked: () => void = () => {};
+  const ack = new Promise<void>((resolve) => (acked = resolve));
+  return {
+    onData(c) {
+      // Taken before decoding, so a receiver's own decoding of earlier pushes does not count as latency.
+      const arrivedAt = performance.timeOrigin + performance.now();
+      pending = pending.byteLength ? Buffer.concat([pending, c]) : c;
+      const { messages, used } = unframeFast(pending);
+      pending = pending.subarray(used);
+      for (const m of messages) {
+        if (m.type === "SetupAckRequest") {
+          acked();
+          continue;
+        }
+        write(ackFrame(m.type.replace(/Request$/, "Response"), m.body.requestId));
+        if (m.type !== "ClientDetectionRequest") onPush?.(m, arrivedAt);
+      }
+    },
+    async start(w) {
+      write = w;
+      write(frame("ConnectionSetupRequest", {
+        clientVersion: "Nacos-Java-Client:v2.5.1", labels: { source: "sdk", module }, abilityTable: {}, module: "internal",
+      }));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no SetupAckRequest within 5 s")), 5000)));
+      await Promise.race([ack, timeout]).finally(() => clearTimeout(timer));
+    },
+  };
+}
+
 /** ServerCheck, then the bi-stream setup; resolves once SetupAckRequest arrives. Pushes are acked. */
 export async function register(
   session: http2.ClientHttp2Session,
@@ -121,30 +162,9 @@ export async function register(
   if (check.type !== "ServerCheckResponse") throw new Error(`ServerCheck answered ${JSON.stringify(check)}`);
   const stream = session.request({ ...GRPC, ":path": "/BiRequestStream/requestBiStream" });
   stream.on("error", () => {});
-  let pending: Buffer<ArrayBufferLike> = Buffer.alloc(0);
-  let acked: () => void = () => {};
-  const ack = new Promise<void>((resolve) => (acked = resolve));
-  stream.on("data", (c: Buffer) => {
-    // Taken before decoding, so a receiver's own decoding of earlier pushes does not count as latency.
-    const arrivedAt = performance.timeOrigin + performance.now();
-    pending = pending.byteLength ? Buffer.concat([pending, c]) : c;
-    const { messages, used } = unframeFast(pending);
-    pending = pending.subarray(used);
-    for (const m of messages) {
-      if (m.type === "SetupAckRequest") {
-        acked();
-        continue;
-      }
-      stream.write(ackFrame(m.type.replace(/Request$/, "Response"), m.body.requestId));
-      if (m.type !== "ClientDetectionRequest") opts.onPush?.(m, arrivedAt);
-    }
-  });
-  stream.write(frame("ConnectionSetupRequest", {
-    clientVersion: "Nacos-Java-Client:v2.5.1", labels: { source: "sdk", module: opts.module ?? "naming" }, abilityTable: {}, module: "internal",
-  }));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no SetupAckRequest within 5 s")), 5000)));
-  await Promise.race([ack, timeout]).finally(() => clearTimeout(timer));
+  const bi = biStreamClient(opts.module ?? "naming", opts.onPush);
+  stream.on("data", bi.onData);
+  await bi.start((bytes) => stream.write(bytes));
   return {
     session, stream,
     close: () => {

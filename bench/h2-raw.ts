@@ -118,10 +118,6 @@ export class RawH2 {
     return s;
   }
 
-  get inFlight(): number {
-    return this.streams.size;
-  }
-
   /** A unary call: headers, one DATA frame with END_STREAM, `done` with the answer's DATA bytes. */
   unary(headers: Buffer, body: Buffer, done: StreamDone): void {
     const id = this.open(headers, false, { chunks: [], done });
