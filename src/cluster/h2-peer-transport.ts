@@ -11,8 +11,8 @@ import type { Cancel, Timer } from "../ports/clock.ts";
 import type { Log } from "../ports/log.ts";
 import type { H2ClientSession, H2ClientStream, H2ServerStream, Net } from "../ports/net.ts";
 import type { Member, Message, NodeId } from "../raft/types.ts";
-import { encodeFrame, FrameDecoder } from "../api/grpc/frame.ts";
-import { decodePeerFrame, encodePeerFrame, type PeerFrame } from "./peer-codec.ts";
+import { FrameDecoder } from "../api/grpc/frame.ts";
+import { decodePeerFrame, encodePeerGrpcMessage, type PeerFrame } from "./peer-codec.ts";
 import { type CallHandler, type PeerTransport, PeerUnreachable, type RaftHandler } from "./transport.ts";
 
 export const PEER_PATH = "/tnacos.cluster.Peer/stream";
@@ -105,7 +105,7 @@ export class H2PeerTransport implements PeerTransport {
     this.accepted.add(stream);
     const decoder = new FrameDecoder(o.maxFrameBytes);
     const reply = (f: PeerFrame) => {
-      if (!stream.closed) stream.write(encodeFrame(encodePeerFrame(f)));
+      if (!stream.closed) stream.write(encodePeerGrpcMessage(f));
     };
     stream.onData((chunk) => {
       let frames: PeerFrame[];
@@ -217,7 +217,7 @@ class Link {
   private write(f: PeerFrame): boolean {
     const s = this.stream;
     if (!s) return false;
-    s.write(encodeFrame(encodePeerFrame(f)));
+    s.write(encodePeerGrpcMessage(f));
     return true;
   }
 

@@ -3,6 +3,10 @@
  * no reflection on the replication hot path. Decoding malformed bytes throws a PeerCodecError.
  */
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { encodeFrame, FRAME_HEADER_BYTES } from "../api/grpc/frame.ts";
+import { assert } from "../lib/assert.ts";
+import { writeUint32BE } from "../lib/uint32.ts";
+import { utf8Length } from "../lib/utf8.ts";
 import type { ConfState, Entry, Member, Message, MessageType, SnapshotMeta } from "../raft/types.ts";
 
 export type PeerFrame =
@@ -20,82 +24,208 @@ const TYPES = new Set<MessageType>([
 ]);
 
 // ---- encode ---------------------------------------------------------------------------------------
+//
+// Raft batches are the replication hot path: a leader encodes every entry once per follower. They are
+// written in two passes into one buffer (sizes first, in the order the bytes go out, then the bytes),
+// with room for the gRPC frame header in front: the fork/join writer of protobuf-es copied each entry's
+// bytes once per nesting level, and the frame header cost one more copy of the whole batch.
 
-const u = (w: BinaryWriter, field: number, v: number) => {
-  if (v !== 0) w.tag(field, WireType.Varint).uint64(v);
-};
-const s = (w: BinaryWriter, field: number, v: string) => {
-  if (v !== "") w.tag(field, WireType.LengthDelimited).string(v);
-};
-const b = (w: BinaryWriter, field: number, v: boolean) => {
-  if (v) w.tag(field, WireType.Varint).bool(true);
-};
+const WIRE_VARINT = 0;
+const WIRE_LEN = 2;
+const utf8 = new TextEncoder();
 
-function member(w: BinaryWriter, m: Member): void {
-  u(w, 1, m.id);
-  s(w, 2, m.addr);
+function varintLen(v: number): number {
+  assert(Number.isSafeInteger(v) && v >= 0, "peer frame integers are non-negative safe integers");
+  let n = 1;
+  for (; v >= 0x80; n++) v = Math.floor(v / 0x80);
+  return n;
+}
+const numField = (v: number) => (v === 0 ? 0 : 1 + varintLen(v));
+const lenField = (len: number) => 1 + varintLen(len) + len;
+const strField = (len: number) => (len === 0 ? 0 : lenField(len));
+
+/** Body sizes of nested messages and UTF-8 lengths of strings, pushed in the order the writer needs them. */
+type Sizes = number[];
+
+function sizeMember(m: Member, z: Sizes): number {
+  const slot = z.push(0) - 1;
+  const addr = utf8Length(m.addr);
+  z.push(addr);
+  return (z[slot] = numField(m.id) + strField(addr));
 }
 
-function conf(w: BinaryWriter, c: ConfState): void {
-  for (const m of c.voters) member(w.tag(1, WireType.LengthDelimited).fork(), m), w.join();
-  for (const m of c.learners) member(w.tag(2, WireType.LengthDelimited).fork(), m), w.join();
+function sizeConf(c: ConfState, z: Sizes): number {
+  const slot = z.push(0) - 1;
+  let n = 0;
+  for (const m of c.voters) n += lenField(sizeMember(m, z));
+  for (const m of c.learners) n += lenField(sizeMember(m, z));
+  return (z[slot] = n);
 }
 
-function message(w: BinaryWriter, m: Message): void {
-  s(w, 1, m.type);
-  u(w, 2, m.from);
-  u(w, 3, m.to);
-  u(w, 4, m.term);
-  u(w, 5, m.logTerm);
-  u(w, 6, m.index);
-  for (const e of m.entries) {
-    w.tag(7, WireType.LengthDelimited).fork();
-    u(w, 1, e.index);
-    u(w, 2, e.term);
-    b(w, 3, e.type === "conf");
-    s(w, 4, e.data);
-    w.join();
-  }
-  u(w, 8, m.commit);
-  b(w, 9, m.reject);
-  u(w, 10, m.rejectHint);
+function sizeEntry(e: Entry, z: Sizes): number {
+  const slot = z.push(0) - 1;
+  const data = utf8Length(e.data);
+  z.push(data);
+  return (z[slot] = numField(e.index) + numField(e.term) + (e.type === "conf" ? 2 : 0) + strField(data));
+}
+
+function sizeMessage(m: Message, z: Sizes): number {
+  const slot = z.push(0) - 1;
+  let n = strField(m.type.length) + numField(m.from) + numField(m.to) + numField(m.term) + numField(m.logTerm) + numField(m.index);
+  for (const e of m.entries) n += lenField(sizeEntry(e, z));
+  n += numField(m.commit) + (m.reject ? 2 : 0) + numField(m.rejectHint);
   if (m.snapshot) {
-    w.tag(11, WireType.LengthDelimited).fork();
-    u(w, 1, m.snapshot.index);
-    u(w, 2, m.snapshot.term);
-    w.tag(3, WireType.LengthDelimited).fork();
-    conf(w, m.snapshot.conf);
-    w.join();
-    w.join();
+    const snapSlot = z.push(0) - 1;
+    z[snapSlot] = numField(m.snapshot.index) + numField(m.snapshot.term) + lenField(sizeConf(m.snapshot.conf, z));
+    n += lenField(z[snapSlot]);
   }
-  s(w, 12, m.context);
+  const context = utf8Length(m.context);
+  z.push(context);
+  return (z[slot] = n + strField(context));
+}
+
+class SizedWriter {
+  pos: number;
+  private next = 0;
+  readonly buf: Uint8Array;
+  private readonly z: Sizes;
+  constructor(buf: Uint8Array, pos: number, z: Sizes) {
+    this.buf = buf;
+    this.pos = pos;
+    this.z = z;
+  }
+
+  /** The next size the sizing pass recorded. */
+  size(): number {
+    return this.z[this.next++];
+  }
+
+  varint(v: number): void {
+    const b = this.buf;
+    while (v >= 0x80) {
+      b[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[this.pos++] = v;
+  }
+
+  /** Field numbers here are all under 16: the tag is one byte. */
+  tag(field: number, wire: number): void {
+    this.buf[this.pos++] = (field << 3) | wire;
+  }
+
+  num(field: number, v: number): void {
+    if (v === 0) return;
+    this.tag(field, WIRE_VARINT);
+    this.varint(v);
+  }
+
+  bool(field: number, v: boolean): void {
+    if (!v) return;
+    this.tag(field, WIRE_VARINT);
+    this.buf[this.pos++] = 1;
+  }
+
+  str(field: number, s: string, len: number): void {
+    if (len === 0) return;
+    this.tag(field, WIRE_LEN);
+    this.varint(len);
+    const written = utf8.encodeInto(s, this.buf.subarray(this.pos, this.pos + len)).written;
+    assert(written === len, "a string's UTF-8 length changed between the two passes");
+    this.pos += len;
+  }
+
+  /** Opens a nested message whose size the sizing pass recorded. */
+  nested(field: number): void {
+    this.tag(field, WIRE_LEN);
+    this.varint(this.size());
+  }
+
+  member(field: number, m: Member): void {
+    this.nested(field);
+    const addr = this.size();
+    this.num(1, m.id);
+    this.str(2, m.addr, addr);
+  }
+
+  message(m: Message): void {
+    this.str(1, m.type, m.type.length);
+    this.num(2, m.from);
+    this.num(3, m.to);
+    this.num(4, m.term);
+    this.num(5, m.logTerm);
+    this.num(6, m.index);
+    for (const e of m.entries) {
+      this.nested(7);
+      const data = this.size();
+      this.num(1, e.index);
+      this.num(2, e.term);
+      this.bool(3, e.type === "conf");
+      this.str(4, e.data, data);
+    }
+    this.num(8, m.commit);
+    this.bool(9, m.reject);
+    this.num(10, m.rejectHint);
+    if (m.snapshot) {
+      this.nested(11);
+      this.num(1, m.snapshot.index);
+      this.num(2, m.snapshot.term);
+      this.nested(3);
+      for (const v of m.snapshot.conf.voters) this.member(1, v);
+      for (const l of m.snapshot.conf.learners) this.member(2, l);
+    }
+    this.str(12, m.context, this.size());
+  }
+}
+
+/** A raft batch's bytes, after `headerBytes` bytes left for the caller's framing. */
+function encodeRaft(messages: Message[], headerBytes: number): Uint8Array {
+  const z: Sizes = [];
+  let batch = 0;
+  for (const m of messages) batch += lenField(sizeMessage(m, z));
+  const buf = new Uint8Array(headerBytes + lenField(batch));
+  const w = new SizedWriter(buf, headerBytes, z);
+  w.tag(1, WIRE_LEN);
+  w.varint(batch);
+  for (const m of messages) {
+    w.nested(1);
+    w.message(m);
+  }
+  assert(w.pos === buf.byteLength, "peer frame sizes and bytes disagree");
+  return buf;
+}
+
+/** Calls and replies (rare: joins, forwarded writes, status) go through protobuf-es's writer. */
+function encodeCallOrReply(f: Exclude<PeerFrame, { kind: "raft" }>): Uint8Array {
+  const w = new BinaryWriter();
+  const u = (field: number, v: number) => v !== 0 && w.tag(field, WireType.Varint).uint64(v);
+  if (f.kind === "call") {
+    w.tag(2, WireType.LengthDelimited).fork();
+    u(1, f.id);
+    if (f.method !== "") w.tag(2, WireType.LengthDelimited).string(f.method);
+    if (f.body.byteLength > 0) w.tag(3, WireType.LengthDelimited).bytes(f.body);
+  } else {
+    w.tag(3, WireType.LengthDelimited).fork();
+    u(1, f.id);
+    if (f.ok) w.tag(2, WireType.Varint).bool(true);
+    if (f.body.byteLength > 0) w.tag(3, WireType.LengthDelimited).bytes(f.body);
+    if (f.error !== "") w.tag(4, WireType.LengthDelimited).string(f.error);
+  }
+  w.join();
+  return w.finish();
 }
 
 export function encodePeerFrame(f: PeerFrame): Uint8Array {
-  const w = new BinaryWriter();
-  if (f.kind === "raft") {
-    w.tag(1, WireType.LengthDelimited).fork();
-    for (const m of f.messages) {
-      w.tag(1, WireType.LengthDelimited).fork();
-      message(w, m);
-      w.join();
-    }
-    w.join();
-  } else if (f.kind === "call") {
-    w.tag(2, WireType.LengthDelimited).fork();
-    u(w, 1, f.id);
-    s(w, 2, f.method);
-    if (f.body.byteLength > 0) w.tag(3, WireType.LengthDelimited).bytes(f.body);
-    w.join();
-  } else {
-    w.tag(3, WireType.LengthDelimited).fork();
-    u(w, 1, f.id);
-    b(w, 2, f.ok);
-    if (f.body.byteLength > 0) w.tag(3, WireType.LengthDelimited).bytes(f.body);
-    s(w, 4, f.error);
-    w.join();
-  }
-  return w.finish();
+  return f.kind === "raft" ? encodeRaft(f.messages, 0) : encodeCallOrReply(f);
+}
+
+/** The frame as one gRPC message (5-byte length prefix, frame.ts), a raft batch without a second copy. */
+export function encodePeerGrpcMessage(f: PeerFrame): Uint8Array {
+  if (f.kind !== "raft") return encodeFrame(encodeCallOrReply(f));
+  const out = encodeRaft(f.messages, FRAME_HEADER_BYTES);
+  out[0] = 0;
+  writeUint32BE(out, 1, out.byteLength - FRAME_HEADER_BYTES);
+  return out;
 }
 
 // ---- decode ---------------------------------------------------------------------------------------

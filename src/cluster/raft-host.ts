@@ -33,6 +33,9 @@ const storageFailing = metrics.gauge("tnacos_storage_write_failing", "1 while th
 /** A failed storage write is tried again after this, doubling up to the maximum. */
 export const STORAGE_RETRY = { firstMs: 100, maxMs: 5_000 };
 
+/** A kv batch that needs no fsync of its own (kv.ts: made durable by the next durable write). */
+const LAZY = { durable: false } as const;
+
 export interface RaftHostOptions {
   id: NodeId;
   /** This node's advertised gRPC address. */
@@ -435,6 +438,7 @@ export class RaftHost {
     }
     appendOps(rd.entries, ops, this.storedLast);
     if (rd.hardState) ops.push(hardStateOp(rd.hardState));
+    const write = this.mustSync(rd) ? undefined : LAZY;
     const done: { index: number; term: number; cmd?: ReplicatedCommand; result?: unknown; error?: Error }[] = [];
     const stateOps: KvOp[] = [];
     let logWritten = false;
@@ -457,7 +461,7 @@ export class RaftHost {
         // A restore replaced every state row: they go to the store now, with their applied index and
         // after the log that holds them, and every module rebuilds its memory from them before the
         // next entry is applied (as after a snapshot install). A failure here fails the host.
-        if (!logWritten && ops.length > 0) await this.persist(() => kv.batch(ops));
+        if (!logWritten && ops.length > 0) await this.persist(() => kv.batch(ops, write));
         logWritten = true;
         appliedOps(e.index, this.core.confState(), stateOps);
         this.backlog.add(stateOps.splice(0));
@@ -467,7 +471,7 @@ export class RaftHost {
       }
     }
     if (rd.committed.length > 0) appliedOps(rd.committed[rd.committed.length - 1].index, this.core.confState(), stateOps);
-    if (ops.length > 0 && !logWritten) await this.persist(() => kv.batch(ops));
+    if (ops.length > 0 && !logWritten) await this.persist(() => kv.batch(ops, write));
     if (rd.snapshot) this.storedLast = rd.snapshot.index;
     if (rd.entries.length > 0) this.storedLast = rd.entries[rd.entries.length - 1].index;
     if (stateOps.length > 0 && this.backlog.add(stateOps)) await this.writeState();
@@ -518,6 +522,18 @@ export class RaftHost {
     }
     if (rd.softState) this.leaderChanged(rd.softState.leader);
     await this.maybeCompact();
+  }
+
+  /**
+   * Whether this Ready's log write needs its own fsync (etcd's MustSync): new entries, a snapshot, or a
+   * new term or vote do. A hard state whose only change is the commit index does not: the commit index
+   * is learned again from the leader (or, alone, by committing a new term's entry) after a crash, and
+   * the store's writes reach the disk in order, so the state rows applied under this commit index are
+   * never durable without it. A quarter of a loaded cluster's Readys were such writes, each an fsync.
+   */
+  private mustSync(rd: Ready): boolean {
+    if (rd.entries.length > 0 || rd.snapshot) return true;
+    return rd.hardState !== undefined && `${rd.hardState.term}/${rd.hardState.vote}` !== this.durableTermVote;
   }
 
   /**
@@ -578,7 +594,7 @@ export class RaftHost {
       for (let k = 0; k < chunks.length; k++) {
         // A turn of the event loop between transactions: requests waiting to be read are served.
         if (k > 0) await new Promise<void>((r) => this.o.timer.after(0, r));
-        await this.persist(() => this.o.kv.batch(chunks[k], { durable: false }));
+        await this.persist(() => this.o.kv.batch(chunks[k], LAZY));
       }
     }
     const ws = this.stateWaiters;

@@ -11,4 +11,26 @@ test("known value, and text equals the CRC of its UTF-8 bytes (ASCII and multiby
   }
 });
 
+/** The definition, one bit at a time: what the table-driven loops must agree with. */
+function bitwiseCrc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+test("every length and alignment agrees with the bit-at-a-time definition (the 8-byte steps and the tail)", () => {
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
+  for (let len = 0; len <= 70; len++) {
+    const bytes = Uint8Array.from({ length: len }, () => next() & 0xff);
+    assert.is(crc32(bytes), bitwiseCrc32(bytes), `bytes, length ${len}`);
+    assert.is(crc32(bytes.subarray(1)), bitwiseCrc32(bytes.subarray(1)), `unaligned view, length ${len}`);
+    const text = String.fromCharCode(...Array.from({ length: len }, () => next() & 0x7f));
+    assert.is(crc32Text(text), bitwiseCrc32(new TextEncoder().encode(text)), `ASCII text, length ${len}`);
+  }
+});
+
 test.run();
