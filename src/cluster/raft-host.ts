@@ -122,6 +122,9 @@ export class RaftHost {
   private cancelTick: Cancel | undefined;
   /** When this node last knew a leader (monotonic ms); -1 = it knows one now. */
   private leaderlessSince = -1;
+  /** The leader last told to the log and the listeners (0: none known). */
+  private reportedLeader = 0;
+  private reportedRole = "";
   /** Snapshot chunks being received from the leader, and a complete one waiting for the core. */
   private assembling: { index: number; next: number; bytes: number; pairs: [string, KvValue][] } | undefined;
   /** Complete snapshots by index, until the core hands the accepted one out (at most two kept). */
@@ -520,7 +523,10 @@ export class RaftHost {
       w.cancel();
       w.resolve(r.index);
     }
-    if (rd.softState) this.leaderChanged(rd.softState.leader);
+    // The core's leader now, not the Ready's: a Ready whose write waited (a slow or failing disk) may
+    // carry a leadership the core has since lost to a newer term, and reporting it late would name a
+    // leader of an old term as the leader of the current one.
+    if (rd.softState) this.softStateChanged();
     await this.maybeCompact();
   }
 
@@ -564,9 +570,18 @@ export class RaftHost {
     }
   }
 
+  private softStateChanged(): void {
+    const { leader, role } = this.core;
+    if (leader === this.reportedLeader && role === this.reportedRole) return;
+    this.o.log.info("raft: leader changed", { leader, term: this.core.term, role });
+    this.reportedRole = role;
+    if (leader !== this.reportedLeader) this.leaderChanged(leader);
+  }
+
   private leaderChanged(leader: NodeId): void {
+    this.reportedLeader = leader;
+    // Set on the change to "no leader" only: a candidacy repeated while leaderless does not restart it.
     this.leaderlessSince = leader === 0 ? this.o.now() : -1;
-    this.o.log.info("raft: leader changed", { leader, term: this.core.term, role: this.core.role });
     if (leader !== 0) {
       const ws = this.leaderWaiters;
       this.leaderWaiters = [];

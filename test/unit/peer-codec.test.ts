@@ -1,7 +1,8 @@
 /** The peer wire format: every field of every frame kind survives a round trip; bad bytes are a clear error. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodePeerFrame, encodePeerFrame, PeerCodecError, type PeerFrame } from "../../src/cluster/peer-codec.ts";
+import { decodePeerFrame, encodePeerFrame, encodePeerGrpcMessage, PeerCodecError, type PeerFrame } from "../../src/cluster/peer-codec.ts";
+import { FrameDecoder } from "../../src/api/grpc/frame.ts";
 import { emptyMessage, type Message } from "../../src/raft/types.ts";
 
 test("raft batches round-trip with every field, entries, snapshot meta and large indexes", () => {
@@ -29,6 +30,23 @@ test("calls and replies round-trip, empty bodies included", () => {
     { kind: "reply", id: 8, ok: false, body: new Uint8Array(0), error: "not the leader; retry" },
   ];
   for (const f of frames) assert.equal(decodePeerFrame(encodePeerFrame(f)), f);
+});
+
+test("as gRPC messages (what the peer stream carries), split anywhere, every frame kind comes back whole", () => {
+  const frames: PeerFrame[] = [
+    { kind: "raft", messages: [{ ...emptyMessage("append", 1, 2, 3), commit: 4, entries: [{ index: 5, term: 3, type: "normal", data: "配置 " + "y".repeat(70_000) }] }] },
+    { kind: "raft", messages: [] },
+    { kind: "call", id: 1, method: "raft.status", body: new Uint8Array(0) },
+    { kind: "reply", id: 1, ok: true, body: new Uint8Array([7]), error: "" },
+  ];
+  const wire = frames.map(encodePeerGrpcMessage);
+  const all = new Uint8Array(wire.reduce((n, w) => n + w.byteLength, 0));
+  let at = 0;
+  for (const w of wire) all.set(w, (at += w.byteLength) - w.byteLength);
+  const decoder = new FrameDecoder(1 << 20);
+  const got: PeerFrame[] = [];
+  for (let i = 0; i < all.byteLength; i += 4099) got.push(...decoder.push(all.subarray(i, i + 4099)).map(decodePeerFrame));
+  assert.equal(got, frames);
 });
 
 test("malformed bytes throw PeerCodecError, never anything else", () => {
