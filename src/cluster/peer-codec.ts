@@ -2,8 +2,8 @@
  * PeerFrame (proto/tnacos_cluster.proto) to and from bytes, hand-written on the protobuf wire format:
  * no reflection on the replication hot path. Decoding malformed bytes throws a PeerCodecError.
  */
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { encodeFrame, FRAME_HEADER_BYTES } from "../api/grpc/frame.ts";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { FRAME_HEADER_BYTES } from "../api/grpc/frame.ts";
 import { assert } from "../lib/assert.ts";
 import { writeUint32BE } from "../lib/uint32.ts";
 import { utf8Length } from "../lib/utf8.ts";
@@ -25,10 +25,10 @@ const TYPES = new Set<MessageType>([
 
 // ---- encode ---------------------------------------------------------------------------------------
 //
-// Raft batches are the replication hot path: a leader encodes every entry once per follower. They are
-// written in two passes into one buffer (sizes first, in the order the bytes go out, then the bytes),
-// with room for the gRPC frame header in front: the fork/join writer of protobuf-es copied each entry's
-// bytes once per nesting level, and the frame header cost one more copy of the whole batch.
+// Raft batches are the replication hot path: a leader encodes every entry once per follower. Every
+// frame is written in two passes into one buffer (sizes first, in the order the bytes go out, then the
+// bytes), with room for the gRPC frame header in front: the fork/join writer of protobuf-es copied each
+// entry's bytes once per nesting level, and the frame header cost one more copy of the whole batch.
 
 const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
@@ -135,6 +135,14 @@ class SizedWriter {
     this.pos += len;
   }
 
+  bytes(field: number, b: Uint8Array): void {
+    if (b.byteLength === 0) return;
+    this.tag(field, WIRE_LEN);
+    this.varint(b.byteLength);
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+  }
+
   /** Opens a nested message whose size the sizing pass recorded. */
   nested(field: number): void {
     this.tag(field, WIRE_LEN);
@@ -178,51 +186,61 @@ class SizedWriter {
   }
 }
 
-/** A raft batch's bytes, after `headerBytes` bytes left for the caller's framing. */
-function encodeRaft(messages: Message[], headerBytes: number): Uint8Array {
+/** Sizes one call or reply frame body (field 2 or 3 of PeerFrame). */
+function sizeCallOrReply(f: Exclude<PeerFrame, { kind: "raft" }>, z: Sizes): number {
+  const slot = z.push(0) - 1;
+  let n = numField(f.id) + (f.body.byteLength > 0 ? lenField(f.body.byteLength) : 0);
+  if (f.kind === "call") {
+    const method = utf8Length(f.method);
+    z.push(method);
+    n += strField(method);
+  } else {
+    const error = utf8Length(f.error);
+    z.push(error);
+    n += (f.ok ? 2 : 0) + strField(error);
+  }
+  return (z[slot] = n);
+}
+
+/** A frame's bytes, after `headerBytes` bytes left for the caller's framing. */
+function encode(f: PeerFrame, headerBytes: number): Uint8Array {
   const z: Sizes = [];
-  let batch = 0;
-  for (const m of messages) batch += lenField(sizeMessage(m, z));
-  const buf = new Uint8Array(headerBytes + lenField(batch));
+  let body = 0;
+  if (f.kind === "raft") for (const m of f.messages) body += lenField(sizeMessage(m, z));
+  else body = sizeCallOrReply(f, z);
+  const buf = new Uint8Array(headerBytes + lenField(body));
   const w = new SizedWriter(buf, headerBytes, z);
-  w.tag(1, WIRE_LEN);
-  w.varint(batch);
-  for (const m of messages) {
-    w.nested(1);
-    w.message(m);
+  if (f.kind === "raft") {
+    w.tag(1, WIRE_LEN);
+    w.varint(body);
+    for (const m of f.messages) {
+      w.nested(1);
+      w.message(m);
+    }
+  } else {
+    w.nested(f.kind === "call" ? 2 : 3);
+    w.num(1, f.id);
+    if (f.kind === "call") {
+      w.str(2, f.method, w.size());
+      w.bytes(3, f.body);
+    } else {
+      const error = w.size();
+      w.bool(2, f.ok);
+      w.bytes(3, f.body);
+      w.str(4, f.error, error);
+    }
   }
   assert(w.pos === buf.byteLength, "peer frame sizes and bytes disagree");
   return buf;
 }
 
-/** Calls and replies (rare: joins, forwarded writes, status) go through protobuf-es's writer. */
-function encodeCallOrReply(f: Exclude<PeerFrame, { kind: "raft" }>): Uint8Array {
-  const w = new BinaryWriter();
-  const u = (field: number, v: number) => v !== 0 && w.tag(field, WireType.Varint).uint64(v);
-  if (f.kind === "call") {
-    w.tag(2, WireType.LengthDelimited).fork();
-    u(1, f.id);
-    if (f.method !== "") w.tag(2, WireType.LengthDelimited).string(f.method);
-    if (f.body.byteLength > 0) w.tag(3, WireType.LengthDelimited).bytes(f.body);
-  } else {
-    w.tag(3, WireType.LengthDelimited).fork();
-    u(1, f.id);
-    if (f.ok) w.tag(2, WireType.Varint).bool(true);
-    if (f.body.byteLength > 0) w.tag(3, WireType.LengthDelimited).bytes(f.body);
-    if (f.error !== "") w.tag(4, WireType.LengthDelimited).string(f.error);
-  }
-  w.join();
-  return w.finish();
-}
-
 export function encodePeerFrame(f: PeerFrame): Uint8Array {
-  return f.kind === "raft" ? encodeRaft(f.messages, 0) : encodeCallOrReply(f);
+  return encode(f, 0);
 }
 
-/** The frame as one gRPC message (5-byte length prefix, frame.ts), a raft batch without a second copy. */
+/** The frame as one gRPC message (5-byte length prefix, frame.ts) without a second copy. */
 export function encodePeerGrpcMessage(f: PeerFrame): Uint8Array {
-  if (f.kind !== "raft") return encodeFrame(encodeCallOrReply(f));
-  const out = encodeRaft(f.messages, FRAME_HEADER_BYTES);
+  const out = encode(f, FRAME_HEADER_BYTES);
   out[0] = 0;
   writeUint32BE(out, 1, out.byteLength - FRAME_HEADER_BYTES);
   return out;
