@@ -15,7 +15,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { archiveName, hostTarget, withBuildLock, writeZip } from "../../build.ts";
 import { CLIENTS } from "../support/nacos-grpc-clients.ts";
-import { freePort, type ServerProcess, startServerProcess } from "../support/process.ts";
+import { freePort, type ServerProcess, serverPidOf, startServerProcess } from "../support/process.ts";
 import { ConsoleClient } from "../support/console.ts";
 import { startCluster, stopAll } from "./cluster-support.ts";
 import { waitFor } from "./config-support.ts";
@@ -155,6 +155,13 @@ srv("GET /health answers 200 and the log names the Bun runtime", async ({ srv })
   await r.arrayBuffer();
   assert.match(srv!.output(), /tnacos started/);
   assert.match(srv!.output(), /runtime="bun /, "the compiled binary runs on Bun");
+  if (process.platform === "linux") {
+    // Restarted in place with the allocator setting (platform/bun/allocator.ts): same PID, and its
+    // arguments are the binary's own, with no embedded entry point added.
+    const pid = serverPidOf(srv!);
+    assert.match(readFileSync(`/proc/${pid}/environ`, "utf8"), /(^|\0)MIMALLOC_PURGE_DELAY=1000\0/);
+    assert.equal(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean), [binary()]);
+  }
 });
 
 for (const [name, make] of CLIENTS) {

@@ -83,7 +83,7 @@ test("the start script gives pod tnacos-2 node id 3, its stable DNS address, and
     assert.is(out.RNACOS_RAFT_NODE_ID, "3");
     assert.is(out.RNACOS_RAFT_NODE_ADDR, "tnacos-2.tnacos-headless.prod.svc.cluster.local:9848");
     assert.is(out.RNACOS_RAFT_JOIN_ADDR, "tnacos-0.tnacos-headless.prod.svc.cluster.local:9848");
-    assert.is(out.MIMALLOC_PURGE_DELAY, "1000", "the allocator setting the README recommends for clusters");
+    assert.is(out.MIMALLOC_PURGE_DELAY, "1000", "the allocator setting, so the container starts without re-executing itself");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -122,7 +122,7 @@ test("the Dockerfile takes a musl archive build.ts makes, runs unprivileged with
   assert.match(file, /^USER tnacos$/m);
   assert.match(file, /^VOLUME \/io$/m);
   assert.match(file, /RNACOS_RUN_IN_DOCKER=true/);
-  assert.match(file, /^ENV .*MIMALLOC_PURGE_DELAY=1000/m, "the allocator setting the README recommends for clusters");
+  assert.match(file, /^ENV .*MIMALLOC_PURGE_DELAY=1000/m, "the allocator setting, so the container starts without re-executing itself");
   if (spawnSync("docker", ["info"], { encoding: "utf8" }).status !== 0) {
     console.log("  (no Docker daemon here: `sh scripts/deploy-check.sh` builds and runs the image where one runs)");
   }

@@ -2,10 +2,11 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, serverCommand, startServerProcess } from "../support/process.ts";
+import { runtime } from "../support/platform.ts";
+import { freePort, serverCommand, serverPidOf, startServerProcess } from "../support/process.ts";
 
 const t = suite("start-up");
 
@@ -85,6 +86,39 @@ t("-e FILE sets the ports and log level; the file wins over the environment; SIG
   }
   if (process.env.TNACOS_TEST_RUNTIME !== "deno") assert.is(await exited, 0);
   else await exited; // Deno's child_process reports a child it signalled as killed; process.ts checks exit 0 via a shell
+});
+
+/** The environment of a live process as the kernel holds it (Linux). */
+function environOf(pid: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of readFileSync(`/proc/${pid}/environ`, "utf8").split("\0")) {
+    const eq = kv.indexOf("=");
+    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return env;
+}
+
+const bunServer = Boolean(process.env.TNACOS_TEST_BINARY) || (process.env.TNACOS_TEST_SERVER_RUNTIME ?? runtime) === "bun";
+
+t("on Bun the server restarts itself in place with MIMALLOC_PURGE_DELAY=1000 (same PID, same arguments); an operator's value is kept", async () => {
+  if (process.platform !== "linux") return console.log("  (no /proc here: checked by the unit test only)");
+  const f = join(dir, "env-alloc");
+  writeFileSync(f, "RUST_LOG=warn\n");
+  for (const [given, expected] of [[undefined, bunServer ? "1000" : undefined], ["10", "10"]] as const) {
+    const srv = await startServerProcess(given === undefined ? {} : { MIMALLOC_PURGE_DELAY: given }, { args: ["-e", f] });
+    try {
+      const r = await fetch(`${srv.httpUrl}/health`);
+      assert.is(r.status, 200);
+      await r.arrayBuffer();
+      // The PID the shell started is the one serving: an in-place exec, not a child.
+      const pid = serverPidOf(srv);
+      assert.is(environOf(pid).MIMALLOC_PURGE_DELAY, expected, `given ${given}`);
+      assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" "), / -e \S*env-alloc/, "the arguments survive the restart");
+      assert.not.match(srv.output(), /INFO/, "the env file given with -e still applies");
+    } finally {
+      assert.is(await srv.stop(), 0);
+    }
+  }
 });
 
 t("`deno task serve -e FILE` (the README's Deno command) starts the server on the file's port", async () => {
