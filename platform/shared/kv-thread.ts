@@ -49,7 +49,7 @@ async function run(req: KvThreadRequest): Promise<unknown> {
     case "packedBatch": {
       const kv = stores.get(req.store);
       if (!kv) throw new Error("kv store is closed");
-      return kv.batch(unpackOps(req.packed), { durable: req.durable });
+      return kv.batch(unpackOps(req), { durable: req.durable });
     }
     case "close": {
       const kv = stores.get(req.store);

@@ -159,7 +159,7 @@ function threadedKv(t: StorageThread, store: number, health: StoreHealth | undef
       if (!packed) return call("batch", ops, opts);
       if (closed) throw new Error("kv store is closed");
       while (updating) await updating;
-      await t.call({ call: "packedBatch", store, packed, durable: opts?.durable !== false });
+      await t.call({ call: "packedBatch", store, durable: opts?.durable !== false, ...packed });
     },
     async update(key, fn) {
       checkKey(key);

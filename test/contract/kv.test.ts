@@ -352,6 +352,12 @@ packing("sets of text, empty and NUL-holding strings, bytes, deletes and open or
   const packed = packOps(ops);
   assert.ok(packed, "well-formed ops pack");
   assert.equal(unpackOps(packed!), ops);
+  const long = "é".repeat(70_000) + "\ud800"; // a length past 16 bits, and a lone surrogate in a value
+  const flat = packOps([{ type: "set", key: "k", value: long }, { type: "del", key: "gone" }, { type: "delRange", gte: "a" }]);
+  assert.equal(unpackOps(flat!), [{ type: "set", key: "k", value: long }, { type: "del", key: "gone" }, { type: "delRange", gte: "a" }]);
+  // Without byte values every field is a string: the message takes Bun's fast path for primitives.
+  assert.equal(Object.keys(flat!).sort(), ["kinds", "lens", "text"]);
+  assert.ok(Object.values(flat!).every((v) => typeof v === "string"));
   assert.is(packOps([{ type: "set", key: 1 as unknown as string, value: "v" }]), undefined, "a non-string key is left to the store's own check");
   assert.is(packOps([{ type: "nope" } as unknown as KvOp]), undefined, "an unknown op type too");
 });

@@ -101,7 +101,7 @@ test("a batch crosses packed; a malformed one crosses as it is, for the store's 
   const w = kv.batch([{ type: "set", key: "k", value: "v" }], { durable: false });
   await tick();
   const req = thread.last("packedBatch");
-  assert.ok(req.call === "packedBatch" && req.durable === false && req.packed.text === "kv");
+  assert.ok(req.call === "packedBatch" && req.durable === false && req.text === "kv" && req.blobs === undefined);
   thread.answer(req.id, undefined);
   await w;
   const odd = kv.batch([{ type: "set", key: 7 as unknown as string, value: "v" }]);
