@@ -18,15 +18,27 @@ export interface ProcessFacts {
   execPath: string;
   execArgv: readonly string[];
   argv: readonly string[];
+  /** The argument vector exactly as the process was started (Linux: /proc/self/cmdline), when known. */
+  cmdline?: readonly string[];
   execve?: (file: string, args: string[], env: Record<string, string>) => never;
 }
+
+/**
+ * Runtime flags under which no restart is made. JSC's sampling profiler (and the inspector) suspend the
+ * main thread with a signal; one that arrives during execve stays pending and, with the new image's
+ * default action, ends it ("Power failure", exit 158): seen in 2 of 5 starts under --cpu-prof.
+ */
+const NO_RESTART_FLAG = /^--(cpu-prof|heap-prof|inspect)/;
 
 /**
  * The argument vector that starts this same program again: a compiled binary's second argument is its
  * embedded entry point (`/$bunfs/...`, or `B:/~BUN/...` on Windows), which the binary supplies itself;
  * from source it is the script, after the runtime's own flags.
  */
-export function restartArgs(p: Pick<ProcessFacts, "execPath" | "execArgv" | "argv">): string[] {
+export function restartArgs(p: Pick<ProcessFacts, "execPath" | "execArgv" | "argv" | "cmdline">): string[] {
+  // The exact command line when the kernel has it: flags that came from BUN_OPTIONS are in execArgv too,
+  // and passing them again beside the same BUN_OPTIONS would double them.
+  if (p.cmdline && p.cmdline.length > 0) return [...p.cmdline];
   const entry = p.argv[1] ?? "";
   const compiled = entry.startsWith("/$bunfs/") || entry.startsWith("B:/~BUN/");
   return compiled ? [p.execPath, ...p.argv.slice(2)] : [p.execPath, ...p.execArgv, ...p.argv.slice(1)];
@@ -36,6 +48,8 @@ export function restartArgs(p: Pick<ProcessFacts, "execPath" | "execArgv" | "arg
 export function wantsRestart(p: ProcessFacts): boolean {
   if (p.env[ALLOCATOR_SETTING] !== undefined) return false;
   if (p.platform !== "linux" && p.platform !== "darwin") return false; // no execve on Windows
+  const flags = [...p.execArgv, ...(p.env.BUN_OPTIONS ?? "").split(/\s+/)];
+  if (flags.some((f) => NO_RESTART_FLAG.test(f))) return false;
   return typeof p.execve === "function" && p.argv.length >= 2;
 }
 

@@ -37,6 +37,20 @@ test("a compiled binary restarts as itself: its embedded entry point is not pass
   assert.equal(restartArgs(facts({ execPath: "C:/tnacos.exe", argv: ["bun", "B:/~BUN/root/tnacos.exe", "-e", "x"] })), ["C:/tnacos.exe", "-e", "x"]);
 });
 
+test("the command line the process was started with (Linux) is used as it is", () => {
+  const cmdline = ["bun", "run", "src/main.ts", "-e", "env03"];
+  assert.equal(restartArgs(facts({ cmdline, execArgv: ["--smol"] })), cmdline);
+  assert.equal(restartArgs(facts({ cmdline: [] })), [BUN, "/srv/tnacos/src/main.ts", "-e", "env03"], "empty: rebuilt from argv");
+});
+
+test("no restart under the profiler or the inspector, given as flags or in BUN_OPTIONS", () => {
+  for (const flag of ["--cpu-prof", "--cpu-prof-md", "--heap-prof", "--inspect", "--inspect-brk=9229"]) {
+    assert.is(wantsRestart(facts({ execArgv: [flag] })), false, flag);
+    assert.is(wantsRestart(facts({ env: { BUN_OPTIONS: `--smol ${flag}` } })), false, `BUN_OPTIONS ${flag}`);
+  }
+  assert.is(wantsRestart(facts({ execArgv: ["--smol"], env: { BUN_OPTIONS: "--smol" } })), true);
+});
+
 test("the restart adds the setting to the environment and keeps everything else", () => {
   const f = facts({ env: { PATH: "/bin", RNACOS_HTTP_PORT: "8848", GONE: undefined } });
   restartWithAllocatorSetting(f);
