@@ -70,7 +70,7 @@ export class SimPeerTransport implements PeerTransport {
 
   #receive(m: SimPeerMsg, from: string): void {
     if (this.#dead) return;
-    if (m.kind === "raft") return this.#raft?.(m.msgs);
+    if (m.kind === "raft") return this.#raft?.(m.msgs, from);
     if (m.kind === "reply") {
       const w = this.#waiting.get(m.id);
       if (!w) return;

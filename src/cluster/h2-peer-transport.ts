@@ -99,8 +99,9 @@ export class H2PeerTransport implements PeerTransport {
       return;
     }
     const fromId = Number(stream.headers["x-tnacos-node-id"] ?? 0) || 0;
+    const fromAddr = String(stream.headers["x-tnacos-node-addr"] ?? "");
     // The peer just dialed us, so it is up: our own link to it need not wait out its redial backoff.
-    this.links.get(String(stream.headers["x-tnacos-node-addr"] ?? ""))?.peerIsUp();
+    this.links.get(fromAddr)?.peerIsUp();
     stream.respond({ ":status": 200, "content-type": "application/grpc" });
     this.accepted.add(stream);
     const decoder = new FrameDecoder(o.maxFrameBytes);
@@ -118,7 +119,7 @@ export class H2PeerTransport implements PeerTransport {
         return;
       }
       for (const f of frames) {
-        if (f.kind === "raft") this.raftHandler?.(f.messages);
+        if (f.kind === "raft") this.raftHandler?.(f.messages, fromAddr);
         else if (f.kind === "call") {
           const h = this.callHandlers.get(f.method);
           if (!h) {

@@ -104,6 +104,8 @@ export const RAFT_DEFAULTS = {
  * in steps of this many (one short transaction each), so the log then stays just under that size.
  */
 const COMPACT_STEP = 1_000;
+/** Nodes outside the membership whose addresses are remembered at once (a cluster has a handful). */
+const MAX_LEARNED_ADDRESSES = 256;
 
 export class RaftHost {
   readonly id: NodeId;
@@ -188,7 +190,7 @@ export class RaftHost {
     await this.o.sm.load(kv);
     this.applied = loaded.applied;
     this.leaderlessSince = this.o.now();
-    this.o.transport.onRaft((msgs) => this.receive(msgs));
+    this.o.transport.onRaft((msgs, fromAddr) => this.receive(msgs, fromAddr));
     this.o.transport.onCall("raft.propose", (body) => this.onForwardedPropose(body));
     this.o.transport.onCall("raft.conf", (body) => this.onForwardedConf(body));
     this.o.transport.onCall("raft.snapshot", (body) => this.onSnapshotChunk(body));
@@ -379,10 +381,25 @@ export class RaftHost {
     this.schedule();
   }
 
-  private receive(msgs: Message[]): void {
+  private receive(msgs: Message[], fromAddr: string): void {
     if (this.stopped || this.failed) return;
-    for (const m of msgs) if (m.to === this.id) this.core.step(m);
+    for (const m of msgs) {
+      if (m.to !== this.id) continue;
+      this.learnAddress(m.from, fromAddr);
+      this.core.step(m);
+    }
     this.schedule();
+  }
+
+  /**
+   * Remembers where a sender that is in no membership this node knows can be reached, so its answers
+   * reach it: a learner restarted with an empty store (its membership comes with the leader's snapshot)
+   * heard the leader but could not answer it, and never caught up. Applied membership wins.
+   */
+  private learnAddress(id: NodeId, addr: string): void {
+    if (addr === "" || id === this.id || this.core.member(id) || this.addressBook.get(id) === addr) return;
+    if (!this.addressBook.has(id) && this.addressBook.size >= MAX_LEARNED_ADDRESSES) return;
+    this.addressBook.set(id, addr);
   }
 
   private schedule(): void {

@@ -17,7 +17,11 @@ export class PeerUnreachable extends Error {
 /** The peer's answer when it is not (or no longer) the leader: nothing was proposed, so retrying is safe. */
 export const NOT_LEADER = "not the leader";
 
-export type RaftHandler = (msgs: Message[]) => void;
+/**
+ * `fromAddr`: the address the sending node advertises for itself ("" when the transport cannot tell),
+ * so a node that knows no membership yet (a learner restarted with an empty store) can still answer.
+ */
+export type RaftHandler = (msgs: Message[], fromAddr: string) => void;
 /** Answers a call; a rejection travels back to the caller as an Error with the same message. */
 export type CallHandler = (body: Uint8Array, from: NodeId) => Promise<Uint8Array>;
 

@@ -88,8 +88,11 @@ export async function chaos(seed: number): Promise<{ c: SimCluster; failures: st
  * Seeds `npm run soak:sim` found failing, run every time beside the numbered ones:
  * - 494200082: a new leader's first write met a full disk; the Ready holding its leadership finished
  *   after two newer terms and was reported as current ("two leaders in term 6").
+ * - 700007480: a learner lost everything it had stored and restarted knowing no membership; it heard
+ *   the leader but had no address to answer it at, so it never caught up and never learned the
+ *   leader's address for writes. Receivers now learn a sender's address from the transport.
  */
-const REGRESSIONS = [494200082];
+const REGRESSIONS = [494200082, 700007480];
 const seeds = only !== undefined ? [only] : [...Array.from({ length: count }, (_, i) => first + i), ...REGRESSIONS];
 
 test(`raft survives faults: ${seeds.length} seeds (3 and 5 nodes)`, async () => {
