@@ -67,25 +67,24 @@ export function packOps(ops: readonly KvOp[]): PackedOps | undefined {
       second = op.lt;
       if ((first !== undefined && typeof first !== "string") || (second !== undefined && typeof second !== "string")) return undefined;
     } else return undefined;
-    const at = 4 * i;
-    if (first === undefined) lens[at] = lens[at + 1] = 0xffff;
-    else {
-      const l = (first as string).length;
-      lens[at] = l >>> 16;
-      lens[at + 1] = l & 0xffff;
-      parts.push(first as string);
-    }
-    if (second === undefined) lens[at + 2] = lens[at + 3] = 0xffff;
-    else if (second !== "") {
-      const l = (second as string).length;
-      lens[at + 2] = l >>> 16;
-      lens[at + 3] = l & 0xffff;
-      parts.push(second as string);
-    }
+    putField(lens, 4 * i, parts, first as string | undefined);
+    putField(lens, 4 * i + 2, parts, second as string | undefined);
   }
   const packed: PackedOps = { kinds: codeUnits(kinds), lens: codeUnits(lens), text: parts.join("") };
   if (blobs) packed.blobs = blobs;
   return packed;
+}
+
+/** One field's length as two code units at `at` (NO_BOUND when absent), its text after the others. */
+function putField(lens: Uint16Array, at: number, parts: string[], v: string | undefined): void {
+  if (v === undefined) {
+    lens[at] = lens[at + 1] = 0xffff;
+    return;
+  }
+  if (v === "") return; // length 0: the units stay 0, nothing to join
+  lens[at] = v.length >>> 16;
+  lens[at + 1] = v.length & 0xffff;
+  parts.push(v);
 }
 
 /** String.fromCharCode over any number of code units (one call's arguments are bounded). */
