@@ -30,8 +30,13 @@ import { metrics } from "../lib/metrics.ts";
 const storageWriteFailures = metrics.counter("tnacos_storage_write_failures_total", "Raft storage writes that failed and were retried (disk full, I/O errors)");
 const storageFailing = metrics.gauge("tnacos_storage_write_failing", "1 while this node's storage writes fail and writes are refused");
 
-/** A failed storage write is tried again after this, doubling up to the maximum. */
-export const STORAGE_RETRY = { firstMs: 100, maxMs: 5_000 };
+/**
+ * A failed storage write is tried again after this, doubling up to the maximum. The maximum bounds how
+ * long a node stays out after its disk has room again (a full disk freed by an operator): at 5 s a node
+ * came back after the rest had settled, and its late campaign cost the cluster its leader again
+ * (soak seed 700010473).
+ */
+export const STORAGE_RETRY = { firstMs: 100, maxMs: 1_000 };
 
 /** A kv batch that needs no fsync of its own (kv.ts: made durable by the next durable write). */
 const LAZY = { durable: false } as const;
