@@ -2,6 +2,12 @@
  * PeerTransport on the simulated network, so cluster simulations run the real Raft host. Node names
  * on the SimNet are member addresses. A crashed incarnation is `kill()`ed: it neither sends nor
  * receives again, even from continuations still pending when it died.
+ *
+ * A reply names the transport instance that made the call, not only the call's number: a restarted
+ * node numbers its calls from 1 again, and a reply the leader sends late to the crashed incarnation
+ * must not answer the new incarnation's call of the same number (it once acknowledged a forwarded
+ * write that was never proposed, with another write's result; soak seed 700014982). Over HTTP/2 a
+ * reply travels on the calling stream, which dies with its process.
  */
 import type { CallHandler, PeerTransport, RaftHandler } from "../../src/cluster/transport.ts";
 import type { Timer } from "../../src/ports/clock.ts";
@@ -10,11 +16,15 @@ import type { SimNet } from "./net.ts";
 
 export type SimPeerMsg =
   | { kind: "raft"; msgs: Message[] }
-  | { kind: "call"; id: number; method: string; body: Uint8Array; fromId: number }
-  | { kind: "reply"; id: number; ok: boolean; body: Uint8Array; error: string };
+  | { kind: "call"; caller: number; id: number; method: string; body: Uint8Array; fromId: number }
+  | { kind: "reply"; caller: number; id: number; ok: boolean; body: Uint8Array; error: string };
+
+/** Numbers every transport instance of the process (every incarnation of every simulated node). */
+let instances = 0;
 
 export class SimPeerTransport implements PeerTransport {
   #dead = false;
+  readonly #instance = ++instances;
   #seq = 0;
   #raft: RaftHandler | undefined;
   readonly #calls = new Map<string, CallHandler>();
@@ -45,7 +55,7 @@ export class SimPeerTransport implements PeerTransport {
         reject(new Error(`call ${method} to ${to.addr} timed out`));
       });
       this.#waiting.set(id, { resolve, reject, cancel });
-      this.#net.send(this.#addr, to.addr, { kind: "call", id, method, body, fromId: this.#id });
+      this.#net.send(this.#addr, to.addr, { kind: "call", caller: this.#instance, id, method, body, fromId: this.#id });
     });
   }
 
@@ -72,6 +82,7 @@ export class SimPeerTransport implements PeerTransport {
     if (this.#dead) return;
     if (m.kind === "raft") return this.#raft?.(m.msgs, from);
     if (m.kind === "reply") {
+      if (m.caller !== this.#instance) return; // meant for an earlier incarnation of this node
       const w = this.#waiting.get(m.id);
       if (!w) return;
       this.#waiting.delete(m.id);
@@ -82,7 +93,7 @@ export class SimPeerTransport implements PeerTransport {
     }
     const h = this.#calls.get(m.method);
     const reply = (ok: boolean, body: Uint8Array, error: string) => {
-      if (!this.#dead) this.#net.send(this.#addr, from, { kind: "reply", id: m.id, ok, body, error });
+      if (!this.#dead) this.#net.send(this.#addr, from, { kind: "reply", caller: m.caller, id: m.id, ok, body, error });
     };
     if (!h) return reply(false, new Uint8Array(0), `no handler for ${m.method}`);
     h(m.body, m.fromId).then((b) => reply(true, b, ""), (e: Error) => reply(false, new Uint8Array(0), e.message));

@@ -94,8 +94,11 @@ export async function chaos(seed: number): Promise<{ c: SimCluster; failures: st
  * - 700010473: a node whose disk got room again retried its write only 5 s later, and the campaign that
  *   write carried (a leadership transfer to it, long given up) unseated the leader just before the
  *   6 s deadline. Storage retries now back off to 1 s at most.
+ * - 700014982: a follower restarted and forwarded a write; the leader's late reply to a call of the
+ *   crashed incarnation had the same call number and acknowledged it with another write's result. The
+ *   simulated transport now addresses replies to the calling incarnation (as an HTTP/2 stream does).
  */
-const REGRESSIONS = [494200082, 700007480, 700010473];
+const REGRESSIONS = [494200082, 700007480, 700010473, 700014982];
 const seeds = only !== undefined ? [only] : [...Array.from({ length: count }, (_, i) => first + i), ...REGRESSIONS];
 
 test(`raft survives faults: ${seeds.length} seeds (3 and 5 nodes)`, async () => {
