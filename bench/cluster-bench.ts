@@ -1,9 +1,14 @@
 /**
- * Cluster bench (bounded; `node bench/cluster-bench.ts [runtime=bun] [--duration 5] [--rounds 3] [--write]`): durable
- * config writes/s on one node and on a 3-node loopback Raft cluster, over HTTP (wrk) and gRPC
+ * Cluster bench (bounded; `node bench/cluster-bench.ts [runtime=bun] [--duration 5] [--rounds 3] [--connections 32,256] [--write]`):
+ * durable config writes/s on one node and on a 3-node loopback Raft cluster, over HTTP (wrk) and gRPC
  * (bench/grpc-unary.ts --mode publish), reads/s per node (wrk), and etcd 3.4 (Debian's etcd-server,
  * started here, 1 and 3 members) put and range through the same wrk, in the same run. The ceiling is a
  * bare hello-world server on the same runtime (bench/hello-server.ts), also through wrk.
+ *
+ * The durable-write rows run at each of `--connections` (32 and 256 by default): at 32 every system is
+ * bound by its round trips (latency), at 256 each is near its peak (rnacos's and etcd's published
+ * figures are peaks). Everything else runs at the first. Each write row also reports server CPU per
+ * write, so the table says what the ratio would be if both sides were bound by this machine's CPU.
  *
  * Needs wrk and etcd: `bash scripts/bench-deps.sh`. Every process started here is stopped by PID.
  * `--write` replaces the "Cluster" section of bench/RESULTS.md.
@@ -23,7 +28,11 @@ const DURATION = Math.min(30, Math.max(1, di >= 0 ? Number(args[di + 1]) : 5));
 const WRITE = args.includes("--write");
 const ri = args.indexOf("--rounds");
 const ROUNDS = Math.min(10, Math.max(1, ri >= 0 ? Number(args[ri + 1]) : 3));
-const CONNS = 32;
+const ci = args.indexOf("--connections");
+/** Connection counts for the durable-write rows; the first is also used for every other row. */
+const LEVELS = (ci >= 0 ? args[ci + 1] : "32,256").split(",").map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 1024);
+if (LEVELS.length === 0) throw new Error("--connections: give one or more counts from 1 to 1024, comma-separated");
+const CONNS = LEVELS[0];
 process.env.TNACOS_TEST_SERVER_RUNTIME = runtime;
 const work = mkdtempSync(join(tmpdir(), "tnacos-cluster-bench-"));
 const children: ChildProcess[] = [];
@@ -31,7 +40,7 @@ const servers: ServerProcess[] = [];
 
 requireTools(["wrk", "etcd"]);
 const scripts = writeLua(work);
-const wrk = (url: string, script: string, serverPids: number[] = []) => wrkRun(url, script, { seconds: DURATION, connections: CONNS, serverPids });
+const wrk = (url: string, script: string, serverPids: number[] = [], connections = CONNS) => wrkRun(url, script, { seconds: DURATION, connections, serverPids });
 const grpcPublish = (port: number) => grpcLoad(port, "publish", { seconds: DURATION, connections: CONNS });
 const stopChildren = () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
@@ -50,6 +59,9 @@ async function seedReadKey(s: ServerProcess): Promise<void> {
 }
 
 const results: Record<string, number> = {};
+/** Each system's best durable-write rate over every connection count, and server CPU µs per write at each. */
+const peak: Record<string, number> = {};
+const cpuAt: Record<string, number> = {};
 let etcdVersion = "?";
 try {
   // Ceiling: a bare hello-world server on the same runtime, same wrk.
@@ -77,24 +89,41 @@ try {
   const [etcd1, etcd3] = [e1.url, e3.url];
   etcdVersion = e1.version;
 
-  // Durable writes: ROUNDS alternating runs each, best kept (the spread is printed too).
-  const best: Record<string, LoadResult> = {};
-  const seen: Record<string, number[]> = {};
-  const keep = (k: string, r: LoadResult) => {
-    (seen[k] ??= []).push(r.rps);
-    if (!best[k] || r.rps > best[k].rps) best[k] = r;
-  };
+  // Durable writes: at each connection count, ROUNDS alternating runs per system, best kept (the spread
+  // is printed too).
   const singlePids = pidsOf([single]);
   const clusterPids = pidsOf(nodes);
   const [etcd1Pids, etcd3Pids] = [e1.pids, e3.pids];
-  for (let round = 0; round < ROUNDS; round++) {
-    keep("single", wrk(single.httpUrl, scripts.publishNew, singlePids));
-    keep("cluster", wrk(leader.httpUrl, scripts.publishNew, clusterPids));
-    keep("etcd3", wrk(etcd3, scripts.etcdPut, etcd3Pids));
-    keep("etcd1", wrk(etcd1, scripts.etcdPut, etcd1Pids));
+  const systems: [string, () => LoadResult][] = [];
+  const bestAt: Record<number, Record<string, LoadResult>> = {};
+  const seenAt: Record<number, Record<string, number[]>> = {};
+  for (const c of LEVELS) {
+    const best: Record<string, LoadResult> = (bestAt[c] = {});
+    const seen: Record<string, number[]> = (seenAt[c] = {});
+    systems.length = 0;
+    systems.push(
+      ["single", () => wrk(single.httpUrl, scripts.publishNew, singlePids, c)],
+      ["cluster", () => wrk(leader.httpUrl, scripts.publishNew, clusterPids, c)],
+      ["etcd3", () => wrk(etcd3, scripts.etcdPut, etcd3Pids, c)],
+      ["etcd1", () => wrk(etcd1, scripts.etcdPut, etcd1Pids, c)],
+    );
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [k, run] of systems) {
+        const r = run();
+        (seen[k] ??= []).push(r.rps);
+        if (!best[k] || r.rps > best[k].rps) best[k] = r;
+      }
+    }
   }
-  const spread = (k: string) => ` (best of ${seen[k].length}: ${seen[k].map((x) => Math.round(x).toLocaleString("en-US")).join(", ")})`;
+  const best = bestAt[CONNS];
+  const spread = (k: string, c = CONNS) => ` (best of ${seenAt[c][k].length}: ${seenAt[c][k].map((x) => Math.round(x).toLocaleString("en-US")).join(", ")})`;
   for (const k of Object.keys(best)) results[k] = best[k].rps;
+  for (const c of LEVELS) {
+    for (const k of Object.keys(bestAt[c])) {
+      peak[k] = Math.max(peak[k] ?? 0, bestAt[c][k].rps);
+      cpuAt[`${k}@${c}`] = bestAt[c][k].serverCpuUs ?? NaN;
+    }
+  }
 
   row("tnacos 1 node: HTTP publish (durable)" + spread("single"), "the node", best.single, ceiling.rps);
   const g1 = grpcPublish(single.grpcPort);
@@ -116,6 +145,13 @@ try {
   row("etcd 1 member: range (JSON gateway)", "leader", wrk(etcd1, scripts.etcdRange, etcd1Pids), ceiling.rps);
   row("etcd 3 members: put (JSON gateway)" + spread("etcd3"), "leader", best.etcd3, ceiling.rps);
   row("etcd 3 members: range (JSON gateway)", "leader", wrk(etcd3, scripts.etcdRange, etcd3Pids), ceiling.rps);
+  for (const c of LEVELS.slice(1)) {
+    const b = bestAt[c];
+    row(`tnacos 1 node: HTTP publish (durable), ${c} connections` + spread("single", c), "the node", b.single, ceiling.rps);
+    row(`tnacos 3 nodes: HTTP publish (durable), ${c} connections` + spread("cluster", c), "leader", b.cluster, ceiling.rps);
+    row(`etcd 1 member: put, ${c} connections` + spread("etcd1", c), "leader", b.etcd1, ceiling.rps);
+    row(`etcd 3 members: put, ${c} connections` + spread("etcd3", c), "leader", b.etcd3, ceiling.rps);
+  }
 } finally {
   stopChildren();
   await stopAll(servers);
@@ -128,7 +164,7 @@ Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}; server runtime: ${runti
 same machine (nothing pinned: the 3 nodes, etcd's 3 members and wrk share the cores). Every write is
 durable and committed before it is answered (tnacos: SQLite WAL fsync, Raft majority; etcd: its WAL fsync,
 Raft majority). Every system runs for the whole bench; the durable-write rows alternate (1 node, 3 nodes,
-etcd 3, etcd 1) ${ROUNDS} times and keep the best, so background noise on the shared VM hits both sides of a ratio. gRPC publish: bench/grpc-unary.ts --mode publish, ${CONNS} calls in flight on one connection.
+etcd 3, etcd 1) ${ROUNDS} times at each of ${LEVELS.join(" and ")} connections and keep the best, so background noise on the shared VM hits both sides of a ratio. gRPC publish: bench/grpc-unary.ts --mode publish, ${CONNS} calls in flight on one connection.
 "share" is calls/s ÷ the hello-world ceiling measured by the same wrk in the same run. Server CPU is user +
 system time of every process of the system measured (all 3 nodes or members), from /proc, ÷ requests.
 
@@ -136,8 +172,10 @@ system time of every process of the system measured (all 3 nodes or members), fr
 |---|---|---:|---|---:|---:|---:|---:|
 ${rows.join("\n")}
 
-Ratios: tnacos 3-node ÷ 1-node HTTP writes = ${(results.cluster / results.single).toFixed(2)} (target ≥ 0.5; rnacos reports 7.6k ÷ 17.6k = 0.43);
+Ratios at ${CONNS} connections: tnacos 3-node ÷ 1-node HTTP writes = ${(results.cluster / results.single).toFixed(2)} (target ≥ 0.5; rnacos reports 7.6k ÷ 17.6k = 0.43);
 gRPC ${(results.clusterGrpc / results.singleGrpc).toFixed(2)}; tnacos 3-node HTTP writes ÷ etcd 3-member puts = ${(results.cluster / results.etcd3).toFixed(2)} (target ≥ 1).
+${LEVELS.length > 1 ? `Peaks (each system's best over ${LEVELS.join(" and ")} connections): 3-node ÷ 1-node = ${(peak.cluster / peak.single).toFixed(2)}; 3-node ÷ etcd 3 members = ${(peak.cluster / peak.etcd3).toFixed(2)}.
+` : ""}If both sides were bound by this machine's CPU (server CPU per write, 1 node ÷ 3 nodes): ${LEVELS.map((c) => `${(cpuAt[`single@${c}`] / cpuAt[`cluster@${c}`]).toFixed(2)} at ${c} connections`).join(", ")}; etcd's own 1 ÷ 3: ${LEVELS.map((c) => (cpuAt[`etcd1@${c}`] / cpuAt[`etcd3@${c}`]).toFixed(2)).join(", ")}.
 `;
 console.log("\n" + section);
 if (WRITE) {

@@ -20,11 +20,24 @@ export function useMetricsCredentials(username: string, password: string): void 
 }
 
 export async function metrics(s: ServerProcess): Promise<RaftMetrics> {
+  const get = async () => (await (await fetch(`${s.httpUrl}/nacos/v1/raft/metrics${metricsAuth}`)).json()) as RaftMetrics;
   try {
-    return (await (await fetch(`${s.httpUrl}/nacos/v1/raft/metrics${metricsAuth}`)).json()) as RaftMetrics;
+    try {
+      return await get();
+    } catch (e) {
+      // fetch reuses a pooled keep-alive connection; a caller that held its event loop (the benches run wrk
+      // with spawnSync for minutes) has not yet seen the server close it for idleness. A new one is made.
+      if ((e as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw e;
+      return await get();
+    }
   } catch (e) {
     // A node that stopped answering: its own last words say why.
-    throw new Error(`${s.httpUrl}/nacos/v1/raft/metrics: ${(e as Error).message}; the node's output:\n${s.output().slice(-3000)}`);
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    const exit = s.proc.exitCode ?? s.proc.signalCode;
+    throw new Error(
+      `${s.httpUrl}/nacos/v1/raft/metrics: ${(e as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}; ` +
+        `${exit === null ? "the process is still running" : `the process exited (${exit})`}; the node's output:\n${s.output().slice(-3000)}`,
+    );
   }
 }
 
