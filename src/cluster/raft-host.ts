@@ -25,6 +25,7 @@ import { replacesState } from "../storage/restore-machine.ts";
 import { NOT_LEADER, type PeerTransport, PeerUnreachable } from "./transport.ts";
 import { ClusterError, decodeJson, encodeJson, packChunk, unpackChunk } from "./host-wire.ts";
 import { STATE_BACKLOG_DEFAULTS, StateBacklog, type StateBacklogLimits } from "./state-backlog.ts";
+import { type BatchAnswer, FORWARD_LIMITS, type ForwardedWrite, PROPOSE_BATCH, PROPOSE_ONE, WriteForwarder } from "./write-forwarder.ts";
 import { metrics } from "../lib/metrics.ts";
 
 const storageWriteFailures = metrics.counter("tnacos_storage_write_failures_total", "Raft storage writes that failed and were retried (disk full, I/O errors)");
@@ -145,6 +146,8 @@ export class RaftHost {
    * join reply before its own log tells it, and must answer the leader meanwhile.
    */
   private readonly addressBook = new Map<NodeId, string>();
+  /** A follower's writes of one turn leave for the leader as one call. */
+  private readonly forwarder: WriteForwarder;
   /** `term/vote` as last written to storage: a leader's early appends never run ahead of it. */
   private durableTermVote = "";
   /** Last log index in storage (a Ready appending past it needs no conflict cut). */
@@ -163,6 +166,7 @@ export class RaftHost {
     this.o = o;
     this.id = o.id;
     this.backlog = new StateBacklog(o.stateBacklog ?? STATE_BACKLOG_DEFAULTS);
+    this.forwarder = new WriteForwarder(o.transport, o.defer, o.now);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -196,7 +200,8 @@ export class RaftHost {
     this.applied = loaded.applied;
     this.leaderlessSince = this.o.now();
     this.o.transport.onRaft((msgs, fromAddr) => this.receive(msgs, fromAddr));
-    this.o.transport.onCall("raft.propose", (body) => this.onForwardedPropose(body));
+    this.o.transport.onCall(PROPOSE_ONE, (body) => this.onForwardedPropose(body));
+    this.o.transport.onCall(PROPOSE_BATCH, (body) => this.onForwardedBatch(body));
     this.o.transport.onCall("raft.conf", (body) => this.onForwardedConf(body));
     this.o.transport.onCall("raft.snapshot", (body) => this.onSnapshotChunk(body));
     this.o.transport.onCall("raft.status", () => Promise.resolve(encodeJson(this.status())));
@@ -268,9 +273,9 @@ export class RaftHost {
       if (leader !== 0) {
         const to = this.peer(leader);
         if (to) {
-          let raw: Uint8Array;
+          let reply: ForwardedWrite;
           try {
-            raw = await this.o.transport.call(to, "raft.propose", encodeJson({ data }), Math.max(1, deadline - this.o.now()));
+            reply = await this.forwarder.forward(to, data, deadline);
           } catch (e) {
             // Never sent, or refused before proposing: wait for the (next) leader and try again.
             if (e instanceof PeerUnreachable || (e as Error).message.startsWith(NOT_LEADER)) {
@@ -279,7 +284,6 @@ export class RaftHost {
             }
             throw e;
           }
-          const reply = decodeJson<{ index: number; result: unknown }>(raw);
           await this.waitApplied(reply.index, deadline);
           return reply.result;
         }
@@ -846,6 +850,20 @@ export class RaftHost {
     // (proposeLocal below refuses with the same prefix if leadership moves meanwhile.)
     const r = await this.proposeLocal(data, (d) => this.core.propose(d), this.o.now() + this.o.proposeTimeoutMs);
     return encodeJson(r);
+  }
+
+  /** Writes a follower forwarded in one turn (write-forwarder.ts): proposed in order, each answered on its own. */
+  private async onForwardedBatch(body: Uint8Array): Promise<Uint8Array> {
+    const { data } = decodeJson<{ data: string[] }>(body);
+    if (!Array.isArray(data) || data.length === 0 || data.length > FORWARD_LIMITS.maxWrites || data.some((d) => typeof d !== "string")) {
+      throw new ClusterError(400, `a forwarded batch holds 1 to ${FORWARD_LIMITS.maxWrites} writes`);
+    }
+    this.checkUsable();
+    if (this.core.role !== "leader") throw new ClusterError(503, `${NOT_LEADER}; retry`);
+    const deadline = this.o.now() + this.o.proposeTimeoutMs;
+    const settled = await Promise.allSettled(data.map((d) => this.proposeLocal(d, (x) => this.core.propose(x), deadline)));
+    const answers: BatchAnswer[] = settled.map((s) => (s.status === "fulfilled" ? s.value : { error: (s.reason as Error).message }));
+    return encodeJson({ answers });
   }
 
   private async onForwardedConf(body: Uint8Array): Promise<Uint8Array> {

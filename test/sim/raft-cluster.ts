@@ -128,8 +128,11 @@ export class SimCluster {
       time: this.now, srcUser: "sim", srcIp: n.addr,
     };
     n.host.propose({ m: "config", c: cmd }).then((r) => {
-      if ((r as { ok: boolean }).ok) this.acked.push(dataId);
-      else this.violations.push(`write ${dataId} refused: ${JSON.stringify(r)}`);
+      if (!(r as { ok: boolean }).ok) return void this.violations.push(`write ${dataId} refused: ${JSON.stringify(r)}`);
+      // Every write is a new key, so its own result names it: another's result means answers crossed.
+      const changed = (r as { changed?: { dataId: string }[] }).changed ?? [];
+      if (!changed.some((c) => c.dataId === dataId)) this.violations.push(`write ${dataId} was answered with another write's result: ${JSON.stringify(r)}`);
+      this.acked.push(dataId);
     }, (e: Error) => this.failedWrites.push(`${dataId} on ${n.addr}: ${e.message}`));
   }
 
