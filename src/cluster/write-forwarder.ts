@@ -84,24 +84,20 @@ export class WriteForwarder {
     if (writes.length === 1) {
       // Alone in its turn: the single-write call, which every version answers.
       this.transport.call(to, PROPOSE_ONE, encodeJson({ data: writes[0].data }), timeoutMs).then(
-        (raw) => writes[0].resolve(decodeJson<ForwardedWrite>(raw)),
+        (raw) => settle(writes[0], decodeOr(raw, (v) => v)),
         (e: Error) => writes[0].reject(e),
       );
       return;
     }
     this.transport.call(to, PROPOSE_BATCH, encodeJson({ data: writes.map((w) => w.data) }), timeoutMs).then(
       (raw) => {
-        const { answers } = decodeJson<{ answers: BatchAnswer[] }>(raw);
+        const answers = decodeOr(raw, (v) => (v as { answers?: unknown }).answers);
         if (!Array.isArray(answers) || answers.length !== writes.length) {
           const e = new Error(`the leader answered ${Array.isArray(answers) ? answers.length : "no"} writes of a batch of ${writes.length}; their outcome is unknown`);
           for (const w of writes) w.reject(e);
           return;
         }
-        for (let i = 0; i < writes.length; i++) {
-          const a = answers[i];
-          if ("error" in a) writes[i].reject(new Error(a.error));
-          else writes[i].resolve(a);
-        }
+        for (let i = 0; i < writes.length; i++) settle(writes[i], answers[i]);
       },
       (e: Error) => {
         if (!UNKNOWN_CALL.test(e.message)) {
@@ -112,6 +108,25 @@ export class WriteForwarder {
         for (const w of writes) this.send(to, [w]);
       },
     );
+  }
+}
+
+/** Resolves or rejects one write by its answer; an answer of no known shape leaves the outcome unknown. */
+function settle(w: Queued, a: unknown): void {
+  if (a !== null && typeof a === "object") {
+    if (typeof (a as { error?: unknown }).error === "string") return w.reject(new Error((a as { error: string }).error));
+    if (Number.isSafeInteger((a as ForwardedWrite).index)) return w.resolve(a as ForwardedWrite);
+  }
+  w.reject(new Error("the leader's answer to a forwarded write was not understood; its outcome is unknown"));
+}
+
+/** `pick` of the decoded reply, or undefined when the bytes are not JSON. */
+function decodeOr(raw: Uint8Array, pick: (v: unknown) => unknown): unknown {
+  try {
+    const v: unknown = decodeJson(raw);
+    return v !== null && typeof v === "object" ? pick(v) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

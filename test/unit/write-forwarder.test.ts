@@ -104,4 +104,20 @@ test("a batch is cut by size too, but never below one write", async () => {
   assert.equal(calls.map((c) => c.data.length), [1, 1, 1]);
 });
 
+test("an answer the follower cannot read fails its write as unknown, never as another's result", async () => {
+  const transport: PeerTransport = {
+    ...fakeLeader().transport,
+    call: (_to, method) => Promise.resolve(method === PROPOSE_ONE ? new TextEncoder().encode("not json") : encodeJson({ answers: [null, { index: 7, result: 1 }] })),
+  };
+  const { f, endTurn } = forwarderOn(transport);
+  const pair = [f.forward(leader, "a", 10_000), f.forward(leader, "b", 10_000)];
+  endTurn();
+  const out = await Promise.allSettled(pair);
+  assert.match((out[0] as PromiseRejectedResult).reason.message, "not understood");
+  assert.equal(out[1], { status: "fulfilled", value: { index: 7, result: 1 } });
+  const solo = f.forward(leader, "c", 10_000);
+  endTurn();
+  await solo.then(() => assert.unreachable("a reply that is not JSON resolved"), (e: Error) => assert.match(e.message, "not understood"));
+});
+
 test.run();
