@@ -481,7 +481,7 @@ export class RaftHost {
     const writeLog = (): Promise<void> => (written ??= ops.length > 0 ? this.persist(() => kv.batch(ops, write)) : Promise.resolve());
     const answerFirst = this.canAnswerBeforeWrite(rd, ops);
     if (answerFirst) {
-      void writeLog();
+      writeLog().catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
       // kv-threaded posts the batch one microtask later (after its greeting promise): let it leave for
       // the storage thread before the applies below hold this one.
       await Promise.resolve();
