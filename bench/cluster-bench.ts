@@ -94,19 +94,17 @@ try {
   const singlePids = pidsOf([single]);
   const clusterPids = pidsOf(nodes);
   const [etcd1Pids, etcd3Pids] = [e1.pids, e3.pids];
-  const systems: [string, () => LoadResult][] = [];
   const bestAt: Record<number, Record<string, LoadResult>> = {};
   const seenAt: Record<number, Record<string, number[]>> = {};
   for (const c of LEVELS) {
     const best: Record<string, LoadResult> = (bestAt[c] = {});
     const seen: Record<string, number[]> = (seenAt[c] = {});
-    systems.length = 0;
-    systems.push(
+    const systems: [string, () => LoadResult][] = [
       ["single", () => wrk(single.httpUrl, scripts.publishNew, singlePids, c)],
       ["cluster", () => wrk(leader.httpUrl, scripts.publishNew, clusterPids, c)],
       ["etcd3", () => wrk(etcd3, scripts.etcdPut, etcd3Pids, c)],
       ["etcd1", () => wrk(etcd1, scripts.etcdPut, etcd1Pids, c)],
-    );
+    ];
     for (let round = 0; round < ROUNDS; round++) {
       for (const [k, run] of systems) {
         const r = run();

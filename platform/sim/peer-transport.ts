@@ -9,7 +9,7 @@
  * write that was never proposed, with another write's result; soak seed 700014982). Over HTTP/2 a
  * reply travels on the calling stream, which dies with its process.
  */
-import type { CallHandler, PeerTransport, RaftHandler } from "../../src/cluster/transport.ts";
+import { type CallHandler, type PeerTransport, type RaftHandler, UNKNOWN_CALL } from "../../src/cluster/transport.ts";
 import type { Timer } from "../../src/ports/clock.ts";
 import type { Member, Message } from "../../src/raft/types.ts";
 import type { SimNet } from "./net.ts";
@@ -95,7 +95,7 @@ export class SimPeerTransport implements PeerTransport {
     const reply = (ok: boolean, body: Uint8Array, error: string) => {
       if (!this.#dead) this.#net.send(this.#addr, from, { kind: "reply", caller: m.caller, id: m.id, ok, body, error });
     };
-    if (!h) return reply(false, new Uint8Array(0), `no handler for ${m.method}`);
+    if (!h) return reply(false, new Uint8Array(0), `${UNKNOWN_CALL} ${m.method}`);
     h(m.body, m.fromId).then((b) => reply(true, b, ""), (e: Error) => reply(false, new Uint8Array(0), e.message));
   }
 }

@@ -13,7 +13,7 @@ import type { H2ClientSession, H2ClientStream, H2ServerStream, Net } from "../po
 import type { Member, Message, NodeId } from "../raft/types.ts";
 import { FrameDecoder } from "../api/grpc/frame.ts";
 import { decodePeerFrame, encodePeerGrpcMessage, type PeerFrame } from "./peer-codec.ts";
-import { type CallHandler, type PeerTransport, PeerUnreachable, type RaftHandler } from "./transport.ts";
+import { type CallHandler, type PeerTransport, PeerUnreachable, type RaftHandler, UNKNOWN_CALL } from "./transport.ts";
 
 export const PEER_PATH = "/tnacos.cluster.Peer/stream";
 const TOKEN_HEADER = "x-tnacos-cluster-token";
@@ -123,7 +123,7 @@ export class H2PeerTransport implements PeerTransport {
         else if (f.kind === "call") {
           const h = this.callHandlers.get(f.method);
           if (!h) {
-            reply({ kind: "reply", id: f.id, ok: false, body: new Uint8Array(0), error: `unknown peer call ${f.method}` });
+            reply({ kind: "reply", id: f.id, ok: false, body: new Uint8Array(0), error: `${UNKNOWN_CALL} ${f.method}` });
             continue;
           }
           let p: Promise<Uint8Array>;

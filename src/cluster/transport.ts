@@ -18,6 +18,12 @@ export class PeerUnreachable extends Error {
 export const NOT_LEADER = "not the leader";
 
 /**
+ * How a transport refuses a call that has no handler (a peer of an earlier version): the message
+ * starts with this and names the method, so a caller can fall back to an older call.
+ */
+export const UNKNOWN_CALL = "unknown peer call";
+
+/**
  * `fromAddr`: the address the sending node advertises for itself ("" when the transport cannot tell),
  * so a node that knows no membership yet (a learner restarted with an empty store) can still answer.
  */

@@ -12,7 +12,7 @@
  */
 import type { Member } from "../raft/types.ts";
 import { decodeJson, encodeJson } from "./host-wire.ts";
-import type { PeerTransport } from "./transport.ts";
+import { type PeerTransport, UNKNOWN_CALL } from "./transport.ts";
 
 export const PROPOSE_BATCH = "raft.proposeBatch";
 /** The single-write call: still answered, for a node of an earlier version that forwards to this one. */
@@ -100,7 +100,7 @@ export class WriteForwarder {
         for (let i = 0; i < writes.length; i++) settle(writes[i], answers[i]);
       },
       (e: Error) => {
-        if (!UNKNOWN_CALL.test(e.message)) {
+        if (!e.message.startsWith(`${UNKNOWN_CALL} `)) {
           for (const w of writes) w.reject(e);
           return;
         }
@@ -129,6 +129,3 @@ function decodeOr(raw: Uint8Array, pick: (v: unknown) => unknown): unknown {
     return undefined;
   }
 }
-
-/** How a peer refuses a call it has no handler for (h2-peer-transport.ts, and the simulated transport). */
-const UNKNOWN_CALL = /^(unknown peer call|no handler for) /;

@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { encodeJson, decodeJson } from "../../src/cluster/host-wire.ts";
-import { NOT_LEADER, type PeerTransport } from "../../src/cluster/transport.ts";
+import { NOT_LEADER, type PeerTransport, UNKNOWN_CALL } from "../../src/cluster/transport.ts";
 import { FORWARD_LIMITS, PROPOSE_BATCH, PROPOSE_ONE, WriteForwarder } from "../../src/cluster/write-forwarder.ts";
 import type { Member } from "../../src/raft/types.ts";
 
@@ -22,7 +22,7 @@ function fakeLeader(o: { refuse?: string; batch?: boolean } = {}) {
     onCall: () => undefined,
     close: () => Promise.resolve(),
     call(_to, method, body) {
-      if (method === PROPOSE_BATCH && o.batch === false) return Promise.reject(new Error(`unknown peer call ${method}`));
+      if (method === PROPOSE_BATCH && o.batch === false) return Promise.reject(new Error(`${UNKNOWN_CALL} ${method}`));
       const data = method === PROPOSE_BATCH ? decodeJson<{ data: string[] }>(body).data : [decodeJson<{ data: string }>(body).data];
       calls.push({ method, data });
       if (o.refuse) return Promise.reject(new Error(o.refuse));
