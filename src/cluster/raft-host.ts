@@ -882,11 +882,9 @@ export class RaftHost {
 
   private async onForwardedPropose(body: Uint8Array): Promise<Uint8Array> {
     const { data } = decodeJson<{ data: string }>(body);
-    this.checkUsable();
-    if (this.core.role !== "leader") throw new ClusterError(503, `${NOT_LEADER}; retry`);
-    // (proposeLocal below refuses with the same prefix if leadership moves meanwhile.)
-    const r = await this.proposeLocal(data, (d) => this.core.propose(d), this.o.now() + this.o.proposeTimeoutMs);
-    return encodeJson(r);
+    if (typeof data !== "string") throw new ClusterError(400, "a forwarded write holds its command as a string");
+    const [answer] = this.proposeForwarded([data]);
+    return encodeJson(await answer);
   }
 
   /** Writes a follower forwarded in one turn (write-forwarder.ts): proposed in order, each answered on its own. */
@@ -895,12 +893,21 @@ export class RaftHost {
     if (!Array.isArray(data) || data.length === 0 || data.length > FORWARD_LIMITS.maxWrites || data.some((d) => typeof d !== "string")) {
       throw new ClusterError(400, `a forwarded batch holds 1 to ${FORWARD_LIMITS.maxWrites} writes`);
     }
+    const settled = await Promise.allSettled(this.proposeForwarded(data));
+    const answers: BatchAnswer[] = settled.map((s) => (s.status === "fulfilled" ? s.value : { error: (s.reason as Error).message }));
+    return encodeJson({ answers });
+  }
+
+  /**
+   * Proposes forwarded writes here, in order, if this node can take writes and leads; otherwise throws
+   * before proposing anything (NOT_LEADER: the follower retries elsewhere). proposeLocal refuses with
+   * the same prefix if leadership moves meanwhile.
+   */
+  private proposeForwarded(data: string[]): Promise<ForwardedWrite>[] {
     this.checkUsable();
     if (this.core.role !== "leader") throw new ClusterError(503, `${NOT_LEADER}; retry`);
     const deadline = this.o.now() + this.o.proposeTimeoutMs;
-    const settled = await Promise.allSettled(data.map((d) => this.proposeLocal(d, (x) => this.core.propose(x), deadline)));
-    const answers: BatchAnswer[] = settled.map((s) => (s.status === "fulfilled" ? s.value : { error: (s.reason as Error).message }));
-    return encodeJson({ answers });
+    return data.map((d) => this.proposeLocal(d, (x) => this.core.propose(x), deadline));
   }
 
   private async onForwardedConf(body: Uint8Array): Promise<Uint8Array> {
